@@ -1,0 +1,86 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as cosmosdb from "@pulumi/azure-native/cosmosdb";
+
+export interface CosmosNoSqlAccountArgs {
+    /** Required. Resource group that holds the account. */
+    resourceGroupName: pulumi.Input<string>;
+    /** Required. The account's single region. */
+    location: pulumi.Input<string>;
+    /** Required. Apply the free tier discount (set at creation only; one account per subscription). */
+    freeTier: boolean;
+    /** Required. Database id, e.g. Test. */
+    databaseName: string;
+    /** Required. Container id, e.g. Test. */
+    containerName: string;
+    /** Required. Container partition key path, e.g. /id. */
+    partitionKeyPath: string;
+    /** Required. Manual throughput of the container in RU/s (at least 400, in steps of 100). */
+    throughput: number;
+}
+
+/**
+ * A Cosmos DB account for the NoSQL (SQL) API in one region, with one database and one container
+ * that has its own manual throughput, as the tutorial sets them up.
+ */
+export class CosmosNoSqlAccount extends pulumi.ComponentResource {
+    public readonly accountName: pulumi.Output<string>;
+    public readonly accountId: pulumi.Output<string>;
+    /** Data-plane endpoint, e.g. https://name.documents.azure.com:443/. */
+    public readonly endpoint: pulumi.Output<string>;
+    public readonly databaseName: pulumi.Output<string>;
+    public readonly containerName: pulumi.Output<string>;
+    /** The container resource, for resources that must wait until it exists. */
+    public readonly container: cosmosdb.SqlResourceSqlContainer;
+
+    constructor(name: string, args: CosmosNoSqlAccountArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cosmos-vm-identity:index:CosmosNoSqlAccount", name, {}, opts);
+        const parent = { parent: this };
+        const { resourceGroupName } = args;
+
+        const account = new cosmosdb.DatabaseAccount(`${name}-cosmos`, {
+            resourceGroupName,
+            location: args.location,
+            kind: cosmosdb.DatabaseAccountKind.GlobalDocumentDB,
+            databaseAccountOfferType: cosmosdb.DatabaseAccountOfferType.Standard,
+            locations: [{ locationName: args.location, failoverPriority: 0, isZoneRedundant: false }],
+            consistencyPolicy: { defaultConsistencyLevel: cosmosdb.DefaultConsistencyLevel.Session },
+            minimalTlsVersion: cosmosdb.MinimalTlsVersion.Tls12,
+            // Keys may still read and write data, but not change databases, containers or throughput.
+            disableKeyBasedMetadataWriteAccess: true,
+            enableFreeTier: args.freeTier,
+        }, parent);
+
+        const database = new cosmosdb.SqlResourceSqlDatabase(`${name}-database`, {
+            resourceGroupName,
+            accountName: account.name,
+            databaseName: args.databaseName,
+            resource: { id: args.databaseName },
+        }, parent);
+
+        this.container = new cosmosdb.SqlResourceSqlContainer(`${name}-container`, {
+            resourceGroupName,
+            accountName: account.name,
+            databaseName: database.name,
+            containerName: args.containerName,
+            resource: {
+                id: args.containerName,
+                partitionKey: { paths: [args.partitionKeyPath], kind: cosmosdb.PartitionKind.Hash, version: 2 },
+            },
+            // Throughput on the container, not shared through the database, as in the tutorial.
+            options: { throughput: args.throughput },
+        }, parent);
+
+        this.accountName = account.name;
+        this.accountId = account.id;
+        this.endpoint = account.documentEndpoint;
+        this.databaseName = database.name;
+        this.containerName = this.container.name;
+        this.registerOutputs({
+            accountName: this.accountName,
+            accountId: this.accountId,
+            endpoint: this.endpoint,
+            databaseName: this.databaseName,
+            containerName: this.containerName,
+        });
+    }
+}

@@ -1,0 +1,175 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as compute from "@pulumi/azure-native/compute";
+import * as devtestlab from "@pulumi/azure-native/devtestlab";
+import * as network from "@pulumi/azure-native/network";
+
+export interface WindowsVmArgs {
+    /** Required. Resource group that holds the VM and its network. */
+    resourceGroupName: pulumi.Input<string>;
+    /** Required. Azure region. */
+    location: pulumi.Input<string>;
+    /** Required. VM size, e.g. Standard_B2als_v2. */
+    vmSize: string;
+    /** Required. SKU of MicrosoftWindowsServer/WindowsServer; an Azure Edition (Gen2) SKU. */
+    imageSku: string;
+    /** Required. Local administrator name. */
+    adminUsername: string;
+    /** Required. Local administrator password; kept secret. */
+    adminPassword: pulumi.Input<string>;
+    /** Required. IPv4 CIDRs admitted to RDP (3389/tcp). Empty: no inbound rule at all. */
+    rdpAllowedFrom: string[];
+    /** Optional. Daily auto-shutdown; omit for none. */
+    autoShutdown?: { time: string; timeZone: string };
+}
+
+// Stable private address plan: one /24 is plenty for one VM.
+const ADDRESS_SPACE = "10.40.0.0/16";
+const SUBNET_PREFIX = "10.40.1.0/24";
+// The Windows computer name (NetBIOS) is at most 15 characters; the resource name may differ.
+const COMPUTER_NAME = "cosmos-vm";
+
+/**
+ * A Windows Server VM with a system-assigned managed identity, Trusted Launch, and the network it
+ * needs: a VNet and subnet guarded by an NSG, a NIC and a Standard static public IP (its outbound
+ * path to Resource Manager and Cosmos DB, and RDP when allowed). OS disk and NIC are deleted with
+ * the VM so `pulumi destroy` leaves no orphans.
+ */
+export class WindowsVm extends pulumi.ComponentResource {
+    public readonly vmName: pulumi.Output<string>;
+    public readonly vmId: pulumi.Output<string>;
+    /** Object id of the VM's system-assigned identity: the principal that role assignments name. */
+    public readonly principalId: pulumi.Output<string>;
+    public readonly publicIpAddress: pulumi.Output<string>;
+    public readonly subnetId: pulumi.Output<string>;
+
+    constructor(name: string, args: WindowsVmArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cosmos-vm-identity:index:WindowsVm", name, {}, opts);
+        const parent = { parent: this };
+        const { resourceGroupName, location } = args;
+
+        const nsg = new network.NetworkSecurityGroup(`${name}-nsg`, {
+            resourceGroupName,
+            location,
+            securityRules: rdpRules(args.rdpAllowedFrom),
+        }, parent);
+
+        const vnet = new network.VirtualNetwork(`${name}-vnet`, {
+            resourceGroupName,
+            location,
+            addressSpace: { addressPrefixes: [ADDRESS_SPACE] },
+        }, parent);
+
+        const subnet = new network.Subnet(`${name}-subnet`, {
+            resourceGroupName,
+            virtualNetworkName: vnet.name,
+            addressPrefix: SUBNET_PREFIX,
+            networkSecurityGroup: { id: nsg.id },
+            // No implicit default outbound access (being retired): the public IP is the way out.
+            defaultOutboundAccess: false,
+        }, parent);
+
+        const publicIp = new network.PublicIPAddress(`${name}-pip`, {
+            resourceGroupName,
+            location,
+            sku: { name: network.PublicIPAddressSkuName.Standard, tier: network.PublicIPAddressSkuTier.Regional },
+            publicIPAllocationMethod: network.IPAllocationMethod.Static,
+            publicIPAddressVersion: network.IPVersion.IPv4,
+        }, parent);
+
+        const nic = new network.NetworkInterface(`${name}-nic`, {
+            resourceGroupName,
+            location,
+            ipConfigurations: [{
+                name: "ipconfig1",
+                primary: true,
+                subnet: { id: subnet.id },
+                privateIPAllocationMethod: network.IPAllocationMethod.Dynamic,
+                publicIPAddress: { id: publicIp.id },
+            }],
+        }, parent);
+
+        const vm = new compute.VirtualMachine(`${name}-vm`, {
+            resourceGroupName,
+            location,
+            identity: { type: compute.ResourceIdentityType.SystemAssigned },
+            hardwareProfile: { vmSize: args.vmSize },
+            osProfile: {
+                computerName: COMPUTER_NAME,
+                adminUsername: args.adminUsername,
+                adminPassword: args.adminPassword,
+                windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: true },
+            },
+            storageProfile: {
+                imageReference: {
+                    publisher: "MicrosoftWindowsServer",
+                    offer: "WindowsServer",
+                    sku: args.imageSku,
+                    version: "latest",
+                },
+                osDisk: {
+                    createOption: compute.DiskCreateOptionTypes.FromImage,
+                    caching: compute.CachingTypes.ReadWrite,
+                    managedDisk: { storageAccountType: compute.StorageAccountTypes.StandardSSD_LRS },
+                    deleteOption: compute.DiskDeleteOptionTypes.Delete,
+                },
+            },
+            networkProfile: {
+                networkInterfaces: [{ id: nic.id, primary: true, deleteOption: compute.DeleteOptions.Delete }],
+            },
+            securityProfile: {
+                securityType: compute.SecurityTypes.TrustedLaunch,
+                uefiSettings: { secureBootEnabled: true, vTpmEnabled: true },
+            },
+            // Managed boot diagnostics: serial console and screenshots with no storage account to manage.
+            diagnosticsProfile: { bootDiagnostics: { enabled: true } },
+        }, parent);
+
+        if (args.autoShutdown) {
+            new devtestlab.GlobalSchedule(`${name}-shutdown`, {
+                resourceGroupName,
+                location,
+                // Azure requires exactly this name for a VM's auto-shutdown schedule.
+                name: pulumi.interpolate`shutdown-computevm-${vm.name}`,
+                targetResourceId: vm.id,
+                status: devtestlab.EnableStatus.Enabled,
+                taskType: "ComputeVmShutdownTask",
+                dailyRecurrence: { time: args.autoShutdown.time },
+                timeZoneId: args.autoShutdown.timeZone,
+                notificationSettings: { status: devtestlab.EnableStatus.Disabled },
+            }, { ...parent, deleteBeforeReplace: true });
+        }
+
+        this.vmName = vm.name;
+        this.vmId = vm.id;
+        this.principalId = vm.identity.apply((identity) => {
+            if (!identity?.principalId) throw new Error("the VM has no system-assigned identity principal id");
+            return identity.principalId;
+        });
+        this.publicIpAddress = publicIp.ipAddress.apply((ip) => ip ?? "");
+        this.subnetId = subnet.id;
+        this.registerOutputs({
+            vmName: this.vmName,
+            vmId: this.vmId,
+            principalId: this.principalId,
+            publicIpAddress: this.publicIpAddress,
+            subnetId: this.subnetId,
+        });
+    }
+}
+
+/** NSG rules: RDP from the listed ranges only; with none listed, no inbound rule (Azure's defaults deny). */
+export function rdpRules(allowedFrom: string[]): network.NetworkSecurityGroupArgs["securityRules"] {
+    if (allowedFrom.length === 0) return [];
+    return [{
+        name: "AllowRdpFromListedAddresses",
+        priority: 1000,
+        direction: network.SecurityRuleDirection.Inbound,
+        access: network.SecurityRuleAccess.Allow,
+        protocol: network.SecurityRuleProtocol.Tcp,
+        sourceAddressPrefixes: allowedFrom,
+        sourcePortRange: "*",
+        destinationAddressPrefix: "VirtualNetwork",
+        destinationPortRange: "3389",
+        description: "RDP from the addresses in cosmos-vm-identity:rdpAllowedFrom",
+    }];
+}

@@ -1,0 +1,85 @@
+// cosmos-vm-identity: a Windows VM whose system-assigned managed identity reads an Azure Cosmos DB
+// account's keys. Reads config, composes the components, exports the outputs; nothing else.
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as resources from "@pulumi/azure-native/resources";
+import { RandomPassword } from "@pulumi/random/randomPassword";
+import { CosmosKeyAccessGrant } from "./components/cosmosKeyAccessGrant";
+import { CosmosNoSqlAccount } from "./components/cosmosNoSqlAccount";
+import { WindowsVm } from "./components/windowsVm";
+import { parseConfig, RESOURCE_MANAGER_ENDPOINTS } from "./lib/config";
+import { renderKeyFetchScript } from "./lib/keyFetchScript";
+
+// Validated before anything is declared: bad input creates nothing.
+const settings = parseConfig(pulumi.runtime.allConfig());
+
+const resourceGroup = new resources.ResourceGroup("cosmos-vm-identity", { location: settings.location });
+
+// The stack's secret, or a generated one; secret either way, wherever it flows.
+const password = pulumi.secret(settings.adminPassword ?? new RandomPassword("admin-password", {
+    length: 24,
+    minLower: 1, minUpper: 1, minNumeric: 1, minSpecial: 1,
+    // Specials that need no quoting in RDP clients, shells or PowerShell.
+    overrideSpecial: "-_.,:+=^",
+}).result);
+
+const vm = new WindowsVm("tutorial", {
+    resourceGroupName: resourceGroup.name,
+    location: settings.location,
+    vmSize: settings.vmSize,
+    imageSku: settings.windowsImageSku,
+    adminUsername: settings.adminUsername,
+    adminPassword: password,
+    rdpAllowedFrom: settings.rdpAllowedFrom,
+    autoShutdown: settings.autoShutdownTime === undefined
+        ? undefined
+        : { time: settings.autoShutdownTime, timeZone: settings.autoShutdownTimeZone },
+});
+
+const cosmos = new CosmosNoSqlAccount("tutorial", {
+    resourceGroupName: resourceGroup.name,
+    location: settings.cosmosLocation,
+    freeTier: settings.freeTier,
+    databaseName: settings.databaseName,
+    containerName: settings.containerName,
+    partitionKeyPath: settings.partitionKeyPath,
+    throughput: settings.throughput,
+});
+
+const subscriptionId = authorization.getClientConfigOutput().subscriptionId;
+
+const keyAccess = new CosmosKeyAccessGrant("vm-reads-cosmos-keys", {
+    principalId: vm.principalId,
+    accountId: cosmos.accountId,
+    subscriptionId,
+    accessLevel: settings.accessLevel,
+});
+
+const keyFetchScriptFile = "Get-CosmosDbKeys.ps1";
+
+export const resourceGroupName = resourceGroup.name;
+export const vmName = vm.vmName;
+export const vmPrincipalId = vm.principalId;
+export const vmPublicIp = vm.publicIpAddress;
+export const adminUsername = settings.adminUsername;
+export const adminPassword = password;
+export const cosmosAccountName = cosmos.accountName;
+export const cosmosEndpoint = cosmos.endpoint;
+export const databaseName = cosmos.databaseName;
+export const containerName = cosmos.containerName;
+export const roleDefinitionName = keyAccess.roleDefinitionName;
+export const roleAssignmentId = keyAccess.roleAssignmentId;
+export const keyFetchScript = pulumi
+    .all([subscriptionId, resourceGroupName, cosmos.accountName, cosmos.databaseName, cosmos.containerName, cosmos.endpoint])
+    .apply(([subscription, group, account, database, container, endpoint]) => renderKeyFetchScript({
+        subscriptionId: subscription,
+        resourceGroupName: group,
+        accountName: account,
+        accessLevel: settings.accessLevel,
+        databaseName: database,
+        containerName: container,
+        resourceManagerEndpoint: RESOURCE_MANAGER_ENDPOINTS[settings.cloud],
+        cosmosEndpoint: endpoint,
+    }));
+export const runOnVmCommand = pulumi.interpolate
+    `pulumi stack output keyFetchScript --stack ${pulumi.getStack()} > ${keyFetchScriptFile} && az vm run-command invoke --subscription ${subscriptionId} --resource-group ${resourceGroupName} --name ${vm.vmName} --command-id RunPowerShellScript --scripts @${keyFetchScriptFile}`;

@@ -1,0 +1,38 @@
+// Built-in Azure roles the stack grants, and the Resource Manager actions the key-fetch script calls.
+import type { AccessLevel } from "./config";
+
+export interface KeyAccessRole {
+    /** Built-in role name, as the portal and `az role assignment list` show it. */
+    name: string;
+    /** Built-in role definition GUID: the same in every tenant. */
+    id: string;
+    /** The POST the key-fetch script makes on the account: it needs this role's data action. */
+    keysOperation: "readonlykeys" | "listKeys";
+    /** The permission that operation checks, for error messages. */
+    action: string;
+}
+
+/**
+ * Control-plane roles that let an identity read Cosmos DB account keys. The Account Reader role can
+ * call readonlykeys but not listKeys (a 403 the tutorial's readers hit), so the role and the
+ * operation are chosen together here, once.
+ */
+export const KEY_ACCESS_ROLES: Record<AccessLevel, KeyAccessRole> = {
+    readonly: {
+        name: "Cosmos DB Account Reader Role",
+        id: "fbdf93bf-df7d-467e-a4d2-9458aa1360c8",
+        keysOperation: "readonlykeys",
+        action: "Microsoft.DocumentDB/databaseAccounts/readonlykeys/action",
+    },
+    readwrite: {
+        name: "DocumentDB Account Contributor",
+        id: "5bd9cd88-fe45-4216-938b-f97437e15450",
+        keysOperation: "listKeys",
+        action: "Microsoft.DocumentDB/databaseAccounts/listKeys/action",
+    },
+};
+
+/** Full role definition id, as role assignments take it. */
+export function roleDefinitionId(subscriptionId: string, roleId: string): string {
+    return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
+}
