@@ -16,6 +16,8 @@ export interface DeclaredResource {
     type: string;
     name: string;
     urn: string;
+    /** The id the (fake) provider returned; empty for components. */
+    id: string;
     parent: string;
     custom: boolean;
     /** Inputs with secrets unwrapped. */
@@ -161,11 +163,12 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
                 secretPaths(raw, "", secretInputs);
                 const dependencies = new Set(req.getDependenciesList());
                 req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((urn) => dependencies.add(urn)));
-                const typed = resp as { getUrn(): string; getObject(): { toJavaScript(): Record<string, any> } };
+                const typed = resp as { getUrn(): string; getId(): string; getObject(): { toJavaScript(): Record<string, any> } };
                 resources.push({
                     type: req.getType(),
                     name: req.getName(),
                     urn: typed.getUrn(),
+                    id: typed.getId(),
                     parent: req.getParent(),
                     custom: req.getCustom(),
                     inputs: unwrapSecrets(raw) as Record<string, any>,

@@ -1,0 +1,65 @@
+// Pulumi.yaml and the program agree: every key declared with type, description and the program's
+// own default (mocks and the program never see Pulumi.yaml's defaults, the CLI does).
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { CONFIG_KEYS, DEFAULTS, parseConfig, PROJECT } from "../lib/config";
+import { evaluate, PROJECT_ROOT } from "./harness";
+
+interface Declaration { type: string; description?: string; default?: unknown; items?: { type: string }; secret?: boolean }
+const project = parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as {
+    name: string; runtime: { name: string; options: Record<string, unknown> }; config: Record<string, Declaration>;
+};
+// Declared keys without a default are required by the CLI, so these optional ones stay undeclared.
+const UNDECLARED = ["adminPassword"];
+
+/** The config the CLI hands the program for a stack that sets only `extra`: declared defaults filled in. */
+function cliConfig(extra: Record<string, string>): Record<string, string> {
+    const config: Record<string, string> = {};
+    for (const [key, declaration] of Object.entries(project.config)) {
+        config[`${PROJECT}:${key}`] = typeof declaration.default === "string" ? declaration.default : JSON.stringify(declaration.default);
+    }
+    return { ...config, ...extra };
+}
+
+describe("Pulumi.yaml", () => {
+    it("names the project and runs TypeScript on Node.js", () => {
+        assert.equal(project.name, PROJECT);
+        assert.equal(project.runtime.name, "nodejs");
+        assert.equal(project.runtime.options.typescript, true);
+    });
+
+    it("declares every key the program reads, with type, description and default", () => {
+        const declared = Object.keys(project.config).sort();
+        assert.deepEqual(declared, CONFIG_KEYS.filter((key) => !UNDECLARED.includes(key)).sort());
+        for (const [key, declaration] of Object.entries(project.config)) {
+            assert.ok(["string", "integer", "boolean", "array"].includes(declaration.type), `${key}: type`);
+            assert.ok((declaration.description ?? "").length > 20, `${key}: description`);
+            assert.ok("default" in declaration, `${key}: default (a declared key without one is required)`);
+            assert.match(declaration.description ?? "", /Defaults to /, `${key}: the description states the default`);
+            if (declaration.type === "array") assert.deepEqual(declaration.items, { type: "string" });
+        }
+    });
+
+    it("declares the program's own defaults", () => {
+        for (const [key, value] of Object.entries(DEFAULTS)) {
+            assert.deepEqual(project.config[key].default, value, key);
+        }
+        assert.equal(project.config.cosmosLocation.default, "", "empty: the stack's location");
+    });
+
+    it("defaults applied as the CLI applies them give the program's defaults", () => {
+        const location = { "azure-native:location": "westeurope" };
+        assert.deepEqual(parseConfig(cliConfig(location)), parseConfig(location));
+    });
+
+    it("the example stack Pulumi.dev.yaml deploys as it is", async () => {
+        const stackFile = parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, string> };
+        assert.deepEqual(Object.keys(stackFile.config), ["azure-native:location"]);
+        const stack = await evaluate(cliConfig(stackFile.config));
+        assert.equal(stack.error, undefined, String(stack.error));
+        assert.ok(stack.resources.length > 10);
+    });
+});

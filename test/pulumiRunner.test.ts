@@ -1,0 +1,67 @@
+// The program loads under Pulumi's own Node.js runner as `pulumi up` runs it, not only under the
+// test loader: the runner registers the project's ts-node with the project's tsconfig.
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { PROJECT_ROOT } from "./harness";
+
+interface RunnerReport {
+    registered: string[];
+    tsNodeRegistered: boolean;
+    transpileOnly: boolean;
+    typescriptVersion: string;
+    typescriptPath: string;
+    azureNativeTopLevelLoaded: boolean;
+    azureNativeModulesLoaded: string[];
+    programFiles: string[];
+}
+
+function runUnderPulumiRunner(config: Record<string, string>) {
+    const env: NodeJS.ProcessEnv = { ...process.env, PULUMI_CONFIG: JSON.stringify(config), PULUMI_NODEJS_TYPESCRIPT: "true" };
+    // The test process's own TypeScript loader must not leak into the child.
+    delete env.NODE_OPTIONS;
+    delete env.TS_NODE_TRANSPILE_ONLY;
+    const child = spawnSync(process.execPath, [path.join(__dirname, "support", "runUnderPulumiRunner.js")], {
+        cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 60_000,
+    });
+    const line = child.stdout.trim().split("\n").pop() ?? "";
+    return { status: child.status, stderr: child.stderr, report: JSON.parse(line) as RunnerReport };
+}
+
+describe("loading under Pulumi's Node.js runner", () => {
+    it("declares the whole stack, transpiling with the project's TypeScript and no type-check at start-up", () => {
+        const { status, stderr, report } = runUnderPulumiRunner({ "azure-native:location": "westeurope" });
+        assert.equal(status, 0, stderr);
+        assert.equal(stderr, "");
+        assert.equal(report.tsNodeRegistered, true);
+        // tsconfig's noCheck makes the runner transpile only; `npm test` type-checks instead.
+        assert.equal(report.transpileOnly, true);
+        assert.equal(report.typescriptPath, path.join("node_modules", "typescript", "lib", "typescript.js"));
+        for (const type of [
+            "azure-native:resources:ResourceGroup", "azure-native:compute:VirtualMachine", "azure-native:cosmosdb:DatabaseAccount",
+            "azure-native:cosmosdb:SqlResourceSqlContainer", "azure-native:authorization:RoleAssignment",
+        ]) {
+            assert.ok(report.registered.includes(type), `${type} was not declared`);
+        }
+        assert.ok(report.programFiles.includes("index.ts"));
+    });
+
+    it("imports azure-native submodules only, never the top-level package", () => {
+        const { report } = runUnderPulumiRunner({ "azure-native:location": "westeurope" });
+        assert.equal(report.azureNativeTopLevelLoaded, false);
+        assert.deepEqual(report.azureNativeModulesLoaded, ["authorization", "compute", "cosmosdb", "devtestlab", "network", "resources", "types"]);
+    });
+
+    it("stops on invalid configuration with Pulumi's clean error (no stack trace), declaring nothing", () => {
+        const { status, stderr, report } = runUnderPulumiRunner({
+            "azure-native:location": "westeurope", "cosmos-vm-identity:throughput": "450", "cosmos-vm-identity:accessLevel": "x",
+        });
+        // 32: the runner's "exited after logging a user-actionable message".
+        assert.equal(status, 32);
+        assert.match(stderr, /Invalid configuration \(2 problems\); nothing was created/);
+        assert.match(stderr, /cosmos-vm-identity:throughput: must be a multiple of 100/);
+        assert.doesNotMatch(stderr, /\s+at .*\.ts:\d+/, "no stack trace");
+        assert.deepEqual(report.registered, ["pulumi:pulumi:Stack"]);
+    });
+});

@@ -1,0 +1,308 @@
+// The whole program under Pulumi's mocks: what `pulumi up` would declare, resource by resource.
+import { strict as assert } from "node:assert";
+import { before, describe, it } from "node:test";
+import { ConfigError } from "../lib/config";
+import {
+    Evaluation, evaluate, ofType, PUBLIC_IP, single, stackConfig, SUBSCRIPTION_ID, VM_PRINCIPAL_ID,
+} from "./harness";
+
+const T = {
+    rg: "azure-native:resources:ResourceGroup",
+    vm: "azure-native:compute:VirtualMachine",
+    nsg: "azure-native:network:NetworkSecurityGroup",
+    vnet: "azure-native:network:VirtualNetwork",
+    subnet: "azure-native:network:Subnet",
+    nic: "azure-native:network:NetworkInterface",
+    pip: "azure-native:network:PublicIPAddress",
+    schedule: "azure-native:devtestlab:GlobalSchedule",
+    account: "azure-native:cosmosdb:DatabaseAccount",
+    database: "azure-native:cosmosdb:SqlResourceSqlDatabase",
+    container: "azure-native:cosmosdb:SqlResourceSqlContainer",
+    roleAssignment: "azure-native:authorization:RoleAssignment",
+    password: "random:index/randomPassword:RandomPassword",
+};
+
+const READER_ROLE_ID = "fbdf93bf-df7d-467e-a4d2-9458aa1360c8";
+const CONTRIBUTOR_ROLE_ID = "5bd9cd88-fe45-4216-938b-f97437e15450";
+
+describe("the stack at its defaults", () => {
+    let stack: Evaluation;
+    before(async () => {
+        stack = await evaluate(stackConfig());
+        assert.equal(stack.error, undefined, String(stack.error));
+    });
+
+    it("puts every Azure resource in the one resource group, in the stack's location", () => {
+        const rg = single(stack, T.rg);
+        assert.equal(rg.inputs.location, "westeurope");
+        const rgName = rg.state.name;
+        const azure = stack.resources.filter((r) => r.custom && r.type.startsWith("azure-native:") && r.type !== T.rg);
+        assert.ok(azure.length >= 11);
+        for (const resource of azure) {
+            const scope = resource.type === T.roleAssignment ? resource.inputs.scope : `/resourceGroups/${resource.inputs.resourceGroupName}/`;
+            assert.ok(String(scope).includes(`/resourceGroups/${rgName}/`), `${resource.type} ${resource.name} is outside the resource group`);
+        }
+    });
+
+    it("gives the VM a system-assigned identity, Trusted Launch, an Azure Edition Gen2 image and a B-series v2 size", () => {
+        const vm = single(stack, T.vm);
+        assert.deepEqual(vm.inputs.identity, { type: "SystemAssigned" });
+        assert.deepEqual(vm.inputs.securityProfile, {
+            securityType: "TrustedLaunch",
+            uefiSettings: { secureBootEnabled: true, vTpmEnabled: true },
+        });
+        assert.deepEqual(vm.inputs.storageProfile.imageReference, {
+            publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2025-datacenter-azure-edition", version: "latest",
+        });
+        assert.equal(vm.inputs.hardwareProfile.vmSize, "Standard_B2als_v2");
+        assert.equal(vm.inputs.location, "westeurope");
+        assert.ok(vm.inputs.osProfile.computerName.length <= 15, "Windows computer names are at most 15 characters");
+        assert.equal(vm.inputs.osProfile.adminUsername, "azureuser");
+    });
+
+    it("deletes the OS disk and the NIC with the VM, so destroy leaves no orphans", () => {
+        const vm = single(stack, T.vm);
+        assert.equal(vm.inputs.storageProfile.osDisk.deleteOption, "Delete");
+        const nic = single(stack, T.nic);
+        assert.deepEqual(vm.inputs.networkProfile.networkInterfaces, [{ id: nic.id, primary: true, deleteOption: "Delete" }]);
+        assert.ok(vm.dependencies.includes(nic.urn));
+    });
+
+    it("keeps the admin password secret: in the VM's inputs and in the stack outputs", () => {
+        const vm = single(stack, T.vm);
+        assert.deepEqual(vm.secretInputs, ["osProfile.adminPassword"]);
+        assert.equal(vm.inputs.osProfile.adminPassword, "Generated-Password-42");
+        assert.equal(stack.outputs.adminPassword.secret, true);
+        // Generated with @pulumi/random, long and with every character class.
+        const password = single(stack, T.password);
+        assert.equal(password.inputs.length, 24);
+        for (const min of ["minLower", "minUpper", "minNumeric", "minSpecial"]) assert.equal(password.inputs[min], 1);
+        // No other output carries it.
+        for (const [name, output] of Object.entries(stack.outputs)) {
+            if (name !== "adminPassword") assert.ok(!String(output.value).includes("Generated-Password-42"), name);
+        }
+    });
+
+    it("wires a Standard static public IP and the subnet into the NIC", () => {
+        const pip = single(stack, T.pip);
+        assert.deepEqual(pip.inputs.sku, { name: "Standard", tier: "Regional" });
+        assert.equal(pip.inputs.publicIPAllocationMethod, "Static");
+        const nic = single(stack, T.nic);
+        const subnet = single(stack, T.subnet);
+        assert.ok(nic.dependencies.includes(pip.urn) && nic.dependencies.includes(subnet.urn));
+        assert.equal(nic.inputs.ipConfigurations.length, 1);
+    });
+
+    it("admits no inbound RDP when rdpAllowedFrom is empty, and guards the subnet with the NSG", () => {
+        const nsg = single(stack, T.nsg);
+        assert.deepEqual(nsg.inputs.securityRules, []);
+        const subnet = single(stack, T.subnet);
+        assert.ok(subnet.dependencies.includes(nsg.urn));
+        assert.deepEqual(subnet.inputs.networkSecurityGroup, { id: nsg.id });
+    });
+
+    it("shuts the VM down daily at 19:00 UTC", () => {
+        const schedule = single(stack, T.schedule);
+        const vm = single(stack, T.vm);
+        assert.equal(schedule.inputs.name, `shutdown-computevm-${vm.state.name}`);
+        assert.equal(schedule.inputs.taskType, "ComputeVmShutdownTask");
+        assert.deepEqual(schedule.inputs.dailyRecurrence, { time: "1900" });
+        assert.equal(schedule.inputs.timeZoneId, "UTC");
+        assert.equal(schedule.inputs.status, "Enabled");
+        assert.equal(schedule.inputs.targetResourceId, vm.id);
+        assert.ok(schedule.dependencies.includes(vm.urn));
+    });
+
+    it("creates a NoSQL Cosmos DB account: one region, Session, TLS 1.2, no key-based metadata writes, no free tier", () => {
+        const account = single(stack, T.account);
+        assert.equal(account.inputs.kind, "GlobalDocumentDB");
+        assert.equal(account.inputs.databaseAccountOfferType, "Standard");
+        assert.deepEqual(account.inputs.locations, [{ locationName: "westeurope", failoverPriority: 0, isZoneRedundant: false }]);
+        assert.deepEqual(account.inputs.consistencyPolicy, { defaultConsistencyLevel: "Session" });
+        assert.equal(account.inputs.minimalTlsVersion, "Tls12");
+        assert.equal(account.inputs.disableKeyBasedMetadataWriteAccess, true);
+        assert.equal(account.inputs.enableFreeTier, false);
+        assert.equal(account.inputs.capabilities, undefined, "NoSQL needs no API capability");
+    });
+
+    it("creates database Test and container Test with partition key /id and 400 RU/s on the container", () => {
+        const account = single(stack, T.account);
+        const database = single(stack, T.database);
+        assert.equal(database.inputs.databaseName, "Test");
+        assert.deepEqual(database.inputs.resource, { id: "Test" });
+        assert.equal(database.inputs.options, undefined, "no shared database throughput");
+        assert.equal(database.inputs.accountName, account.state.name);
+        const container = single(stack, T.container);
+        assert.equal(container.inputs.databaseName, "Test");
+        assert.equal(container.inputs.containerName, "Test");
+        assert.deepEqual(container.inputs.resource, { id: "Test", partitionKey: { paths: ["/id"], kind: "Hash", version: 2 } });
+        assert.deepEqual(container.inputs.options, { throughput: 400 });
+        assert.ok(container.dependencies.includes(database.urn));
+    });
+
+    it("grants the VM's identity the Cosmos DB Account Reader Role on the account, and nothing wider", () => {
+        const assignment = single(stack, T.roleAssignment);
+        const account = single(stack, T.account);
+        const vm = single(stack, T.vm);
+        assert.equal(assignment.inputs.principalId, VM_PRINCIPAL_ID);
+        assert.equal(assignment.inputs.principalId, vm.state.identity.principalId);
+        assert.equal(assignment.inputs.principalType, "ServicePrincipal");
+        assert.equal(assignment.inputs.roleDefinitionId, `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${READER_ROLE_ID}`);
+        assert.equal(assignment.inputs.scope, account.id);
+        assert.match(assignment.inputs.scope, /\/providers\/Microsoft\.DocumentDB\/databaseAccounts\/[^/]+$/);
+        assert.ok(assignment.dependencies.includes(vm.urn) && assignment.dependencies.includes(account.urn));
+        // Replacing it deletes the old one first: Azure refuses a duplicate (409 RoleAssignmentExists).
+        assert.equal(assignment.deleteBeforeReplace, true);
+        // The name is left to azure-native, which generates a GUID as Azure requires.
+        assert.equal(assignment.inputs.roleAssignmentName, undefined);
+    });
+
+    it("exports every documented output, with real values", () => {
+        const rg = single(stack, T.rg);
+        const account = single(stack, T.account);
+        const vm = single(stack, T.vm);
+        const assignment = single(stack, T.roleAssignment);
+        assert.deepEqual(Object.keys(stack.outputs).sort(), [
+            "adminPassword", "adminUsername", "containerName", "cosmosAccountName", "cosmosEndpoint", "databaseName",
+            "keyFetchScript", "resourceGroupName", "roleAssignmentId", "roleDefinitionName", "runOnVmCommand", "vmName",
+            "vmPrincipalId", "vmPublicIp",
+        ]);
+        const value = (name: string) => stack.outputs[name].value;
+        assert.equal(value("resourceGroupName"), rg.state.name);
+        assert.equal(value("vmName"), vm.state.name);
+        assert.equal(value("vmPrincipalId"), VM_PRINCIPAL_ID);
+        assert.equal(value("vmPublicIp"), PUBLIC_IP);
+        assert.equal(value("adminUsername"), "azureuser");
+        assert.equal(value("cosmosAccountName"), account.state.name);
+        assert.equal(value("cosmosEndpoint"), `https://${account.state.name}.documents.azure.com:443/`);
+        assert.equal(value("databaseName"), "Test");
+        assert.equal(value("containerName"), "Test");
+        assert.equal(value("roleDefinitionName"), "Cosmos DB Account Reader Role");
+        assert.equal(value("roleAssignmentId"), assignment.id);
+        assert.match(String(value("roleAssignmentId")), /\/providers\/Microsoft\.Authorization\/roleAssignments\/[0-9a-f-]{36}$/);
+        for (const [name, output] of Object.entries(stack.outputs)) {
+            assert.equal(output.secret, name === "adminPassword", `${name} secretness`);
+        }
+    });
+
+    it("fills the key-fetch script with the real subscription, resource group and account (no placeholders)", () => {
+        const script = String(stack.outputs.keyFetchScript.value);
+        const account = single(stack, T.account).state.name;
+        const rg = single(stack, T.rg).state.name;
+        assert.ok(script.includes(`[string]$SubscriptionId = '${SUBSCRIPTION_ID}'`));
+        assert.ok(script.includes(`[string]$ResourceGroupName = '${rg}'`));
+        assert.ok(script.includes(`[string]$AccountName = '${account}'`));
+        assert.ok(script.includes(`[string]$AccessLevel = 'readonly'`));
+        assert.ok(script.includes(`[string]$ResourceManagerEndpoint = 'https://management.azure.com/'`));
+        assert.ok(!script.includes("{{"), "no unfilled placeholder");
+    });
+
+    it("gives one az command that runs the script on the VM without RDP", () => {
+        const rg = single(stack, T.rg).state.name;
+        const vm = single(stack, T.vm).state.name;
+        assert.equal(
+            stack.outputs.runOnVmCommand.value,
+            `pulumi stack output keyFetchScript --stack dev > Get-CosmosDbKeys.ps1 && az vm run-command invoke --subscription ${SUBSCRIPTION_ID} --resource-group ${rg} --name ${vm} --command-id RunPowerShellScript --scripts @Get-CosmosDbKeys.ps1`,
+        );
+    });
+
+    it("declares identical inputs when evaluated again (no churn on re-run)", async () => {
+        const again = await evaluate(stackConfig());
+        const summary = (evaluation: Evaluation) => evaluation.resources
+            .map((r) => ({ urn: r.urn, inputs: r.inputs, dependencies: r.dependencies, deleteBeforeReplace: r.deleteBeforeReplace }))
+            .sort((a, b) => a.urn.localeCompare(b.urn));
+        assert.deepEqual(summary(again), summary(stack));
+        assert.deepEqual(again.outputs, stack.outputs);
+    });
+});
+
+describe("the stack with its options set", () => {
+    it("readwrite: DocumentDB Account Contributor and a listKeys script", async () => {
+        const stack = await evaluate(stackConfig({ accessLevel: "readwrite" }));
+        const assignment = single(stack, T.roleAssignment);
+        assert.equal(assignment.inputs.roleDefinitionId, `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${CONTRIBUTOR_ROLE_ID}`);
+        assert.equal(stack.outputs.roleDefinitionName.value, "DocumentDB Account Contributor");
+        assert.ok(String(stack.outputs.keyFetchScript.value).includes(`[string]$AccessLevel = 'readwrite'`));
+    });
+
+    it("RDP from listed addresses only, through one rule", async () => {
+        const stack = await evaluate(stackConfig({ rdpAllowedFrom: '["203.0.113.7", "198.51.100.0/24"]' }));
+        assert.deepEqual(single(stack, T.nsg).inputs.securityRules, [{
+            name: "AllowRdpFromListedAddresses",
+            priority: 1000,
+            direction: "Inbound",
+            access: "Allow",
+            protocol: "Tcp",
+            sourceAddressPrefixes: ["203.0.113.7", "198.51.100.0/24"],
+            sourcePortRange: "*",
+            destinationAddressPrefix: "VirtualNetwork",
+            destinationPortRange: "3389",
+            description: "RDP from the addresses in cosmos-vm-identity:rdpAllowedFrom",
+        }]);
+    });
+
+    it("uses the stack's secret admin password instead of generating one, and keeps it secret", async () => {
+        const stack = await evaluate(stackConfig({ adminPassword: "Stack-Secret-Pw9" }), { secretKeys: ["cosmos-vm-identity:adminPassword"] });
+        assert.equal(ofType(stack, T.password).length, 0);
+        const vm = single(stack, T.vm);
+        assert.equal(vm.inputs.osProfile.adminPassword, "Stack-Secret-Pw9");
+        assert.deepEqual(vm.secretInputs, ["osProfile.adminPassword"]);
+        assert.deepEqual(stack.outputs.adminPassword, { value: "Stack-Secret-Pw9", secret: true, known: true });
+    });
+
+    it("passes every other setting through", async () => {
+        const stack = await evaluate(stackConfig({
+            vmSize: "Standard_B2as_v2", adminUsername: "cosmosadmin", windowsImageSku: "2022-datacenter-azure-edition",
+            autoShutdownTime: "07:30", autoShutdownTimeZone: "W. Europe Standard Time", cosmosLocation: "northeurope",
+            freeTier: "true", databaseName: "Orders", containerName: "Lines", partitionKeyPath: "/orderId", throughput: "1000",
+        }));
+        const vm = single(stack, T.vm);
+        assert.equal(vm.inputs.hardwareProfile.vmSize, "Standard_B2as_v2");
+        assert.equal(vm.inputs.osProfile.adminUsername, "cosmosadmin");
+        assert.equal(vm.inputs.storageProfile.imageReference.sku, "2022-datacenter-azure-edition");
+        const schedule = single(stack, T.schedule);
+        assert.deepEqual(schedule.inputs.dailyRecurrence, { time: "0730" });
+        assert.equal(schedule.inputs.timeZoneId, "W. Europe Standard Time");
+        const account = single(stack, T.account);
+        assert.equal(account.inputs.location, "northeurope");
+        assert.deepEqual(account.inputs.locations.map((l: { locationName: string }) => l.locationName), ["northeurope"]);
+        assert.equal(account.inputs.enableFreeTier, true);
+        const container = single(stack, T.container);
+        assert.equal(container.inputs.databaseName, "Orders");
+        assert.equal(container.inputs.containerName, "Lines");
+        assert.deepEqual(container.inputs.resource.partitionKey.paths, ["/orderId"]);
+        assert.deepEqual(container.inputs.options, { throughput: 1000 });
+        assert.equal(stack.outputs.databaseName.value, "Orders");
+        assert.equal(stack.outputs.containerName.value, "Lines");
+        assert.equal(stack.outputs.adminUsername.value, "cosmosadmin");
+    });
+
+    it("declares no auto-shutdown schedule when autoShutdownTime is off", async () => {
+        const stack = await evaluate(stackConfig({ autoShutdownTime: "off" }));
+        assert.equal(ofType(stack, T.schedule).length, 0);
+        assert.equal(ofType(stack, T.vm).length, 1);
+    });
+
+    it("uses the sovereign cloud's Resource Manager endpoint as the token resource", async () => {
+        const stack = await evaluate(stackConfig({ "azure-native:environment": "usgovernment" }));
+        assert.ok(String(stack.outputs.keyFetchScript.value).includes(`[string]$ResourceManagerEndpoint = 'https://management.usgovcloudapi.net/'`));
+    });
+});
+
+describe("invalid configuration", () => {
+    it("declares nothing at all and reports every problem at once", async () => {
+        const stack = await evaluate(stackConfig({ throughput: "450", partitionKeyPath: "id", rdpAllowedFrom: '["0.0.0.0/0"]' }));
+        assert.ok(stack.error instanceof ConfigError, String(stack.error));
+        assert.deepEqual(stack.error.problems.map((p) => p.key).sort(), [
+            "cosmos-vm-identity:partitionKeyPath", "cosmos-vm-identity:rdpAllowedFrom", "cosmos-vm-identity:throughput",
+        ]);
+        assert.deepEqual(stack.resources, []);
+        assert.deepEqual(stack.invokes, []);
+    });
+
+    it("declares nothing without azure-native:location", async () => {
+        const stack = await evaluate({});
+        assert.ok(stack.error instanceof ConfigError);
+        assert.deepEqual(stack.resources, []);
+    });
+});

@@ -1,0 +1,49 @@
+// Loads the program exactly as `pulumi up` / `pulumi preview` do: through @pulumi/pulumi's Node.js
+// runner entry point (cmd/run), with the arguments and environment the Node.js language host gives
+// it (config in PULUMI_CONFIG, PULUMI_NODEJS_TYPESCRIPT from Pulumi.yaml's runtime options). The
+// runner registers the project's ts-node and typescript with the project's tsconfig, as it does
+// for the CLI. Only the resource monitor is Pulumi's mock. Prints a JSON report on exit.
+// Plain JavaScript on purpose: the runner, not a test loader, must do all TypeScript handling.
+"use strict";
+const path = require("path");
+const pulumi = require("@pulumi/pulumi");
+
+const runner = require.resolve("@pulumi/pulumi/cmd/run");
+const registered = [];
+const started = process.hrtime.bigint();
+
+// As the language host starts it: node <runner> --monitor=<addr> --project=... --stack=... [--dry-run] <program dir>
+// The monitor address is never dialled: the mocks below replace the monitor before the program runs.
+process.argv = [process.argv[0], runner, "--monitor=127.0.0.1:1", "--project=cosmos-vm-identity", "--stack=dev", "--dry-run", "."];
+require(runner);
+pulumi.runtime.setMocks({
+    newResource: (args) => {
+        registered.push(args.type);
+        return { id: `${args.name}-id`, state: { ...args.inputs, name: args.name, identity: { principalId: "principal" }, documentEndpoint: "https://account.documents.azure.com:443/" } };
+    },
+    call: (args) => (args.token === "azure-native:authorization:getClientConfig" ? { subscriptionId: "subscription" } : {}),
+}, "cosmos-vm-identity", "dev", true);
+// The engine's end-of-program handshake, which the mock monitor lacks.
+require("@pulumi/pulumi/runtime/settings").getMonitor().signalAndWaitForShutdown = (_request, callback) => callback(null, {});
+
+let reported = false;
+process.on("beforeExit", () => {
+    if (reported) return;
+    reported = true;
+    const tsNode = process[Symbol.for("ts-node.register.instance")];
+    const loaded = Object.keys(require.cache);
+    process.stdout.write(JSON.stringify({
+        registered,
+        wallMs: Number(process.hrtime.bigint() - started) / 1e6,
+        peakRssMb: process.resourceUsage().maxRSS / 1024,
+        tsNodeRegistered: Boolean(tsNode),
+        transpileOnly: tsNode ? tsNode.options.transpileOnly : undefined,
+        typescriptVersion: tsNode ? tsNode.ts.version : undefined,
+        typescriptPath: tsNode ? path.relative(process.cwd(), require.resolve("typescript")) : undefined,
+        azureNativeTopLevelLoaded: loaded.some((file) => /@pulumi[\\/]azure-native[\\/]index\.js$/.test(file)),
+        azureNativeModulesLoaded: [...new Set(loaded
+            .map((file) => /@pulumi[\\/]azure-native[\\/]([^\\/]+)[\\/]/.exec(file))
+            .filter(Boolean).map((match) => match[1]))].sort(),
+        programFiles: loaded.filter((file) => !file.includes("node_modules")).map((file) => path.relative(process.cwd(), file)).sort(),
+    }) + "\n");
+});
