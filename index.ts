@@ -6,6 +6,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import { RandomPassword } from "@pulumi/random/randomPassword";
 import { CosmosKeyAccessGrant } from "./components/cosmosKeyAccessGrant";
 import { CosmosNoSqlAccount } from "./components/cosmosNoSqlAccount";
+import { KeyFetchVerification, VerificationResult } from "./components/keyFetchVerification";
 import { WindowsVm } from "./components/windowsVm";
 import { parseConfig, RESOURCE_MANAGER_ENDPOINTS } from "./lib/config";
 import { renderKeyFetchScript } from "./lib/keyFetchScript";
@@ -55,6 +56,30 @@ const keyAccess = new CosmosKeyAccessGrant("vm-reads-cosmos-keys", {
     accessLevel: settings.accessLevel,
 });
 
+const keyFetchScriptText = pulumi
+    .all([subscriptionId, resourceGroup.name, cosmos.accountName, cosmos.databaseName, cosmos.containerName, cosmos.endpoint])
+    .apply(([subscription, group, account, database, container, endpoint]) => renderKeyFetchScript({
+        subscriptionId: subscription,
+        resourceGroupName: group,
+        accountName: account,
+        accessLevel: settings.accessLevel,
+        databaseName: database,
+        containerName: container,
+        resourceManagerEndpoint: RESOURCE_MANAGER_ENDPOINTS[settings.cloud],
+        cosmosEndpoint: endpoint,
+    }));
+
+// Proof on deploy: the script runs on the VM once the grant and the container exist.
+const verificationRun = settings.verifyOnDeploy
+    ? new KeyFetchVerification("verify-key-fetch", {
+        resourceGroupName: resourceGroup.name,
+        location: settings.location,
+        vmName: vm.vmName,
+        script: keyFetchScriptText,
+        waitFor: [keyAccess.roleAssignment, cosmos.container],
+    })
+    : undefined;
+
 const keyFetchScriptFile = "Get-CosmosDbKeys.ps1";
 
 export const resourceGroupName = resourceGroup.name;
@@ -69,17 +94,8 @@ export const databaseName = cosmos.databaseName;
 export const containerName = cosmos.containerName;
 export const roleDefinitionName = keyAccess.roleDefinitionName;
 export const roleAssignmentId = keyAccess.roleAssignmentId;
-export const keyFetchScript = pulumi
-    .all([subscriptionId, resourceGroupName, cosmos.accountName, cosmos.databaseName, cosmos.containerName, cosmos.endpoint])
-    .apply(([subscription, group, account, database, container, endpoint]) => renderKeyFetchScript({
-        subscriptionId: subscription,
-        resourceGroupName: group,
-        accountName: account,
-        accessLevel: settings.accessLevel,
-        databaseName: database,
-        containerName: container,
-        resourceManagerEndpoint: RESOURCE_MANAGER_ENDPOINTS[settings.cloud],
-        cosmosEndpoint: endpoint,
-    }));
+export const keyFetchScript = keyFetchScriptText;
 export const runOnVmCommand = pulumi.interpolate
-    `pulumi stack output keyFetchScript --stack ${pulumi.getStack()} > ${keyFetchScriptFile} && az vm run-command invoke --subscription ${subscriptionId} --resource-group ${resourceGroupName} --name ${vm.vmName} --command-id RunPowerShellScript --scripts @${keyFetchScriptFile}`;
+    `pulumi stack output keyFetchScript --stack ${pulumi.getStack()} > ${keyFetchScriptFile} && az vm run-command invoke --subscription ${subscriptionId} --resource-group ${resourceGroup.name} --name ${vm.vmName} --command-id RunPowerShellScript --scripts @${keyFetchScriptFile}`;
+export const verification: pulumi.Output<VerificationResult> = verificationRun?.result
+    ?? pulumi.output({ state: "NotRun", exitCode: null, summary: "verifyOnDeploy is false; run the script with runOnVmCommand" });

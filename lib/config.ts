@@ -38,6 +38,7 @@ export const DEFAULTS = {
     partitionKeyPath: "/id",
     throughput: 400,
     accessLevel: "readonly" as AccessLevel,
+    verifyOnDeploy: true,
 } as const;
 
 export interface StackConfig {
@@ -62,6 +63,8 @@ export interface StackConfig {
     partitionKeyPath: string;
     throughput: number;
     accessLevel: AccessLevel;
+    /** Run the key-fetch script on the VM during `pulumi up`. */
+    verifyOnDeploy: boolean;
 }
 
 /** One broken rule: the full config key and what is wrong with its value. */
@@ -98,6 +101,7 @@ export const CONFIG_KEYS = [
     "partitionKeyPath",
     "throughput",
     "accessLevel",
+    "verifyOnDeploy",
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -224,6 +228,9 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>): 
         bad("accessLevel", `must be "readonly" (read-only keys) or "readwrite" (all keys) (got "${accessLevel}")`);
     }
 
+    const verifyOnDeploy = parseBoolean(get("verifyOnDeploy"), DEFAULTS.verifyOnDeploy);
+    if (verifyOnDeploy === undefined) bad("verifyOnDeploy", `must be true or false (got "${get("verifyOnDeploy")}")`);
+
     if (problems.length > 0) throw new ConfigError(problems);
     return {
         location: location as string,
@@ -242,6 +249,7 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>): 
         partitionKeyPath,
         throughput,
         accessLevel: accessLevel as AccessLevel,
+        verifyOnDeploy: verifyOnDeploy as boolean,
     };
 }
 

@@ -117,9 +117,9 @@ function Get-ErrorCode {
     param([string]$Body)
     try { $parsed = ConvertFrom-Json -InputObject $Body } catch { return '' }
     if ($null -eq $parsed) { return '' }
-    $error = $parsed.PSObject.Properties['error']
-    if ($null -ne $error -and $error.Value -is [string]) { return $error.Value }
-    if ($null -ne $error -and $null -ne $error.Value.PSObject.Properties['code']) { return [string]$error.Value.code }
+    $errorProperty = $parsed.PSObject.Properties['error']
+    if ($null -ne $errorProperty -and $errorProperty.Value -is [string]) { return $errorProperty.Value }
+    if ($null -ne $errorProperty -and $null -ne $errorProperty.Value.PSObject.Properties['code']) { return [string]$errorProperty.Value.code }
     if ($null -ne $parsed.PSObject.Properties['code']) { return [string]$parsed.code }
     return ''
 }

@@ -44,6 +44,7 @@ describe("configuration defaults", () => {
             partitionKeyPath: "/id",
             throughput: 400,
             accessLevel: "readonly",
+            verifyOnDeploy: true,
         });
     });
 
@@ -162,6 +163,7 @@ describe("configuration rules", () => {
         assertRejected({ accessLevel: "ReadOnly" }, "accessLevel", /"readonly"/);
         assertRejected({ windowsImageSku: "2019-datacenter" }, "windowsImageSku", /must be one of/);
         assertRejected({ freeTier: "yes" }, "freeTier", /true or false/);
+        assertRejected({ verifyOnDeploy: "1" }, "verifyOnDeploy", /true or false/);
         assertRejected({ vmSize: "B2als v2" }, "vmSize", /VM size/);
         assert.deepEqual(problemsFor({ "azure-native:environment": "mars" }).map((p) => p.split(": ")[0]), ["azure-native:environment"]);
     });

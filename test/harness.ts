@@ -9,6 +9,13 @@ export const SUBSCRIPTION_ID = "00000000-1111-2222-3333-444444444444";
 export const TENANT_ID = "99999999-8888-7777-6666-555555555555";
 export const VM_PRINCIPAL_ID = "7f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f";
 export const PUBLIC_IP = "203.0.113.10";
+/** What Run Command reports after the script ran: the script's masked summary. */
+export const RUN_COMMAND_INSTANCE_VIEW = {
+    executionState: "Succeeded",
+    exitCode: 0,
+    output: "Managed identity token acquired\n  primaryReadonlyMasterKey: sha256:1a2b3c4d\nOK: the primaryReadonlyMasterKey read container 'Test'\n",
+    error: "",
+};
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 
@@ -114,6 +121,8 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): { i
             return { id: arm("Microsoft.DocumentDB/databaseAccounts/a/sqlDatabases/d/containers", inputs.containerName), state: { ...inputs, name: inputs.containerName } };
         case "azure-native:authorization:RoleAssignment":
             return { id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/0b6a8c1e-0000-4000-8000-000000000001`, state: { ...inputs, name: "0b6a8c1e-0000-4000-8000-000000000001" } };
+        case "azure-native:compute:VirtualMachineRunCommandByVirtualMachine":
+            return { id: arm(`Microsoft.Compute/virtualMachines/${inputs.vmName}/runCommands`, inputs.runCommandName), state: { ...inputs, name: inputs.runCommandName } };
         case "random:index/randomPassword:RandomPassword":
             return { id: name, state: { ...inputs, result: "Generated-Password-42" } };
         default:
@@ -147,6 +156,9 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
             invokes.push({ token: args.token, inputs: args.inputs });
             if (args.token === "azure-native:authorization:getClientConfig") {
                 return { subscriptionId: SUBSCRIPTION_ID, tenantId: TENANT_ID, clientId: "client", objectId: "deployer" };
+            }
+            if (args.token === "azure-native:compute:getVirtualMachineRunCommandByVirtualMachine") {
+                return { name: args.inputs.runCommandName, instanceView: RUN_COMMAND_INSTANCE_VIEW };
             }
             return {};
         },

@@ -3,7 +3,7 @@ import { strict as assert } from "node:assert";
 import { before, describe, it } from "node:test";
 import { ConfigError } from "../lib/config";
 import {
-    Evaluation, evaluate, ofType, PUBLIC_IP, single, stackConfig, SUBSCRIPTION_ID, VM_PRINCIPAL_ID,
+    Evaluation, evaluate, ofType, PUBLIC_IP, RUN_COMMAND_INSTANCE_VIEW, single, stackConfig, SUBSCRIPTION_ID, VM_PRINCIPAL_ID,
 } from "./harness";
 
 const T = {
@@ -20,6 +20,7 @@ const T = {
     container: "azure-native:cosmosdb:SqlResourceSqlContainer",
     roleAssignment: "azure-native:authorization:RoleAssignment",
     password: "random:index/randomPassword:RandomPassword",
+    runCommand: "azure-native:compute:VirtualMachineRunCommandByVirtualMachine",
 };
 
 const READER_ROLE_ID = "fbdf93bf-df7d-467e-a4d2-9458aa1360c8";
@@ -164,8 +165,8 @@ describe("the stack at its defaults", () => {
         const assignment = single(stack, T.roleAssignment);
         assert.deepEqual(Object.keys(stack.outputs).sort(), [
             "adminPassword", "adminUsername", "containerName", "cosmosAccountName", "cosmosEndpoint", "databaseName",
-            "keyFetchScript", "resourceGroupName", "roleAssignmentId", "roleDefinitionName", "runOnVmCommand", "vmName",
-            "vmPrincipalId", "vmPublicIp",
+            "keyFetchScript", "resourceGroupName", "roleAssignmentId", "roleDefinitionName", "runOnVmCommand", "verification",
+            "vmName", "vmPrincipalId", "vmPublicIp",
         ]);
         const value = (name: string) => stack.outputs[name].value;
         assert.equal(value("resourceGroupName"), rg.state.name);
@@ -213,6 +214,67 @@ describe("the stack at its defaults", () => {
             .sort((a, b) => a.urn.localeCompare(b.urn));
         assert.deepEqual(summary(again), summary(stack));
         assert.deepEqual(again.outputs, stack.outputs);
+    });
+});
+
+describe("proof on deploy (verifyOnDeploy)", () => {
+    let stack: Evaluation;
+    before(async () => {
+        stack = await evaluate(stackConfig());
+    });
+
+    it("runs the key-fetch script on the VM with Run Command, synchronously, failing the deployment if it fails", () => {
+        const run = single(stack, T.runCommand);
+        const vm = single(stack, T.vm);
+        assert.equal(run.inputs.vmName, vm.state.name);
+        assert.equal(run.inputs.resourceGroupName, single(stack, T.rg).state.name);
+        assert.equal(run.inputs.runCommandName, "verify-cosmos-access");
+        assert.equal(run.inputs.asyncExecution, false);
+        assert.equal(run.inputs.treatFailureAsDeploymentFailure, true);
+        assert.equal(run.inputs.timeoutInSeconds, 2400);
+        // Exactly the exported script, with no parameters: in particular never -ShowKeys.
+        assert.deepEqual(run.inputs.source, { script: stack.outputs.keyFetchScript.value });
+        assert.equal(run.inputs.parameters, undefined);
+        assert.equal(run.inputs.protectedParameters, undefined);
+    });
+
+    it("runs only after the role assignment and the container exist", () => {
+        const run = single(stack, T.runCommand);
+        for (const needed of [single(stack, T.roleAssignment), single(stack, T.container), single(stack, T.vm)]) {
+            assert.ok(run.dependencies.includes(needed.urn), `the run command must wait for ${needed.type}`);
+        }
+    });
+
+    it("exports the run's state, exit code and masked summary, read from its instance view", () => {
+        assert.deepEqual(stack.outputs.verification, {
+            value: { state: "Succeeded", exitCode: 0, summary: RUN_COMMAND_INSTANCE_VIEW.output.trim() },
+            secret: false,
+            known: true,
+        });
+        const read = stack.invokes.find((invoke) => invoke.token === "azure-native:compute:getVirtualMachineRunCommandByVirtualMachine");
+        assert.deepEqual(read?.inputs, {
+            resourceGroupName: single(stack, T.rg).state.name,
+            vmName: single(stack, T.vm).state.name,
+            runCommandName: "verify-cosmos-access",
+            expand: "instanceView",
+        });
+    });
+
+    it("re-runs when the script changes, and not when nothing changed", async () => {
+        const same = await evaluate(stackConfig());
+        assert.deepEqual(single(same, T.runCommand).inputs, single(stack, T.runCommand).inputs, "an unchanged stack: no diff, no run");
+        const changed = await evaluate(stackConfig({ accessLevel: "readwrite" }));
+        const before = single(stack, T.runCommand).inputs;
+        const after = single(changed, T.runCommand).inputs;
+        assert.notEqual(after.source.script, before.source.script, "a changed script is an update, which runs it again");
+        assert.deepEqual({ ...after, source: undefined }, { ...before, source: undefined }, "only the script differs");
+    });
+
+    it("disappears with verifyOnDeploy: false", async () => {
+        const off = await evaluate(stackConfig({ verifyOnDeploy: "false" }));
+        assert.equal(ofType(off, T.runCommand).length, 0);
+        assert.equal(off.invokes.filter((invoke) => invoke.token.includes("RunCommand")).length, 0);
+        assert.deepEqual(off.outputs.verification.value, { state: "NotRun", exitCode: null, summary: "verifyOnDeploy is false; run the script with runOnVmCommand" });
     });
 });
 

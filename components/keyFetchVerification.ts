@@ -1,0 +1,67 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as compute from "@pulumi/azure-native/compute";
+
+export interface KeyFetchVerificationArgs {
+    /** Required. Resource group of the VM. */
+    resourceGroupName: pulumi.Input<string>;
+    /** Required. Region of the VM. */
+    location: pulumi.Input<string>;
+    /** Required. The VM that runs the script. */
+    vmName: pulumi.Input<string>;
+    /** Required. The key-fetch script; a change re-runs it. */
+    script: pulumi.Input<string>;
+    /** Required. What the script needs to succeed (the access grant, the container): it runs after them. */
+    waitFor: pulumi.Resource[];
+}
+
+/**
+ * Bounds the script's own worst case: IMDS retries (about 3 minutes), role propagation
+ * (RoleWaitSeconds, 900 s), network rules (NetworkWaitSeconds, 600 s) and transient retries.
+ */
+export const VERIFICATION_TIMEOUT_SECONDS = 2400;
+
+/** What the run reported: never key material, only the script's masked summary. */
+export interface VerificationResult {
+    state: string;
+    exitCode: number | null;
+    summary: string;
+}
+
+/**
+ * Runs the key-fetch script on the VM during `pulumi up` with Run Command, synchronously, so the
+ * deployment fails when the identity cannot read the keys or the keys cannot read the container.
+ * Needs no inbound port. Re-runs only when the script changes.
+ */
+export class KeyFetchVerification extends pulumi.ComponentResource {
+    public readonly result: pulumi.Output<VerificationResult>;
+
+    constructor(name: string, args: KeyFetchVerificationArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cosmos-vm-identity:index:KeyFetchVerification", name, {}, opts);
+
+        const runCommand = new compute.VirtualMachineRunCommandByVirtualMachine(`${name}-run`, {
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            vmName: args.vmName,
+            runCommandName: "verify-cosmos-access",
+            source: { script: args.script },
+            asyncExecution: false,
+            treatFailureAsDeploymentFailure: true,
+            timeoutInSeconds: VERIFICATION_TIMEOUT_SECONDS,
+        }, { parent: this, dependsOn: args.waitFor });
+
+        // The resource itself does not carry the run's outcome; its instance view does.
+        const view = compute.getVirtualMachineRunCommandByVirtualMachineOutput({
+            resourceGroupName: args.resourceGroupName,
+            vmName: args.vmName,
+            runCommandName: runCommand.name,
+            expand: "instanceView",
+        }, { parent: this });
+
+        this.result = view.instanceView.apply((instance) => ({
+            state: instance?.executionState ?? "Unknown",
+            exitCode: instance?.exitCode ?? null,
+            summary: (instance?.output ?? "").trim(),
+        }));
+        this.registerOutputs({ result: this.result });
+    }
+}
