@@ -288,6 +288,12 @@ export interface InterpreterHooks {
     commands?: Record<string, (invocation: InvokedCommand, evaluate: (node: Node) => PsValue) => PsValue>;
 }
 
+/** A named argument, matched case-insensitively as PowerShell binds parameters. */
+function argument(args: Record<string, PsValue>, name: string): PsValue {
+    const key = Object.keys(args).find((candidate) => candidate.toLowerCase() === name.toLowerCase());
+    return key === undefined ? null : args[key];
+}
+
 /** [Uri]::EscapeDataString: RFC 3986 unreserved characters stay, everything else is %XX (upper case). */
 export function escapeDataString(value: string): string {
     return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -322,9 +328,7 @@ export class Interpreter {
     call(name: string, args: Record<string, PsValue>, scope: Scope = this.scriptScope()): PsValue {
         const definition = functionDefinition(this.tree.rootNode, name);
         const local = new Scope(scope);
-        for (const parameter of functionParameters(definition)) {
-            local.set(parameter.name, args[parameter.name] ?? null);
-        }
+        for (const parameter of functionParameters(definition)) local.set(parameter.name, argument(args, parameter.name));
         const body = allNodes(definition).find((node) => node.type === "statement_list" && node.parent?.type !== "param_block");
         if (!body) throw new Error(`function ${name} has no body`);
         const result = this.run(named(body), local);
@@ -335,7 +339,7 @@ export class Interpreter {
     functionLocals(name: string, args: Record<string, PsValue>, scope: Scope = this.scriptScope()): Scope {
         const definition = functionDefinition(this.tree.rootNode, name);
         const local = new Scope(scope);
-        for (const parameter of functionParameters(definition)) local.set(parameter.name, args[parameter.name] ?? null);
+        for (const parameter of functionParameters(definition)) local.set(parameter.name, argument(args, parameter.name));
         for (const assignment of allNodes(definition).filter((node) => node.type === "assignment_expression")) {
             const target = unwrap(named(assignment)[0]);
             if (target.type !== "variable" || local.has(target.text.slice(1))) continue;
@@ -382,7 +386,8 @@ export class Interpreter {
 
     evaluate(raw: Node, scope: Scope): PsValue {
         const node = unwrap(raw);
-        switch (node.type) {
+        // Inside method arguments the grammar has *_argument_expression twins of the expression nodes.
+        switch (node.type.replace(/_argument_expression$/, "_expression")) {
             case "decimal_integer_literal":
             case "integer_literal":
                 return Number(node.text);
@@ -448,7 +453,8 @@ export class Interpreter {
     private evaluateString(node: Node, scope: Scope): string {
         const inner = named(node)[0];
         if (!inner) return "";
-        if (inner.type === "verbatim_string_characters") return inner.text.slice(1, -1).replace(/''/g, "'");
+        // PowerShell treats ' and the typographic quotes U+2018..U+201B alike; a doubled one stands for one.
+        if (inner.type === "verbatim_string_characters") return inner.text.slice(1, -1).replace(/(['\u2018-\u201b])['\u2018-\u201b]/g, "$1");
         if (inner.type !== "expandable_string_literal") throw new Error(`unsupported string ${node.text}`);
         // Literal text between the embedded expressions, with backtick escapes.
         const text = inner.text;
