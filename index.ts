@@ -35,6 +35,9 @@ const vm = new WindowsVm("tutorial", {
     autoShutdown: settings.autoShutdownTime === undefined
         ? undefined
         : { time: settings.autoShutdownTime, timeZone: settings.autoShutdownTimeZone },
+    encryptionAtHost: settings.encryptionAtHost,
+    // The Cosmos account admits the VM's subnet through this service endpoint.
+    subnetServiceEndpoints: settings.cosmosPublicAccess ? [] : ["Microsoft.AzureCosmosDB"],
 });
 
 const cosmos = new CosmosNoSqlAccount("tutorial", {
@@ -45,6 +48,9 @@ const cosmos = new CosmosNoSqlAccount("tutorial", {
     containerName: settings.containerName,
     partitionKeyPath: settings.partitionKeyPath,
     throughput: settings.throughput,
+    network: settings.cosmosPublicAccess
+        ? { allNetworks: true }
+        : { allNetworks: false, subnetIds: [vm.subnetId], ipRanges: settings.cosmosAllowedIps },
 });
 
 const subscriptionId = authorization.getClientConfigOutput().subscriptionId;

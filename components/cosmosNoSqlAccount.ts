@@ -16,7 +16,14 @@ export interface CosmosNoSqlAccountArgs {
     partitionKeyPath: string;
     /** Required. Manual throughput of the container in RU/s (at least 400, in steps of 100). */
     throughput: number;
+    /** Required. Who may connect to the data plane. */
+    network: CosmosNetworkAccess;
 }
+
+/** The account's firewall: every network, or only the listed subnets (service endpoints) and IPv4 ranges. */
+export type CosmosNetworkAccess =
+    | { allNetworks: true }
+    | { allNetworks: false; subnetIds: pulumi.Input<string>[]; ipRanges: string[] };
 
 /**
  * A Cosmos DB account for the NoSQL (SQL) API in one region, with one database and one container
@@ -48,7 +55,12 @@ export class CosmosNoSqlAccount extends pulumi.ComponentResource {
             // Keys may still read and write data, but not change databases, containers or throughput.
             disableKeyBasedMetadataWriteAccess: true,
             enableFreeTier: args.freeTier,
+            ...networkSettings(args.network),
         }, parent);
+        if (args.network.allNetworks) {
+            pulumi.log.warn("cosmosPublicAccess is true: the Cosmos DB account accepts connections from every network, "
+                + "as the tutorial's does. Anyone holding a key can use it from anywhere.", account);
+        }
 
         const database = new cosmosdb.SqlResourceSqlDatabase(`${name}-database`, {
             resourceGroupName,
@@ -83,4 +95,20 @@ export class CosmosNoSqlAccount extends pulumi.ComponentResource {
             containerName: this.containerName,
         });
     }
+}
+
+/** Public network access stays Enabled in both cases: VNet rules and IP rules filter it ("Disabled" means private endpoints only). */
+function networkSettings(network: CosmosNetworkAccess): Pick<cosmosdb.DatabaseAccountArgs,
+    "publicNetworkAccess" | "isVirtualNetworkFilterEnabled" | "virtualNetworkRules" | "ipRules" | "networkAclBypass"> {
+    if (network.allNetworks) {
+        return { publicNetworkAccess: cosmosdb.PublicNetworkAccess.Enabled, isVirtualNetworkFilterEnabled: false, virtualNetworkRules: [], ipRules: [] };
+    }
+    return {
+        publicNetworkAccess: cosmosdb.PublicNetworkAccess.Enabled,
+        isVirtualNetworkFilterEnabled: true,
+        virtualNetworkRules: network.subnetIds.map((id) => ({ id, ignoreMissingVNetServiceEndpoint: false })),
+        ipRules: network.ipRanges.map((ipAddressOrRange) => ({ ipAddressOrRange })),
+        // No trusted-service bypass: only the listed networks.
+        networkAclBypass: cosmosdb.NetworkAclBypass.None,
+    };
 }

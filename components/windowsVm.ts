@@ -20,6 +20,10 @@ export interface WindowsVmArgs {
     rdpAllowedFrom: string[];
     /** Optional. Daily auto-shutdown; omit for none. */
     autoShutdown?: { time: string; timeZone: string };
+    /** Required. Encrypt disks and caches at the host (needs the Microsoft.Compute/EncryptionAtHost feature). */
+    encryptionAtHost: boolean;
+    /** Required. Service endpoints on the VM's subnet, e.g. Microsoft.AzureCosmosDB for a Cosmos VNet rule. */
+    subnetServiceEndpoints: string[];
 }
 
 // Stable private address plan: one /24 is plenty for one VM.
@@ -64,6 +68,7 @@ export class WindowsVm extends pulumi.ComponentResource {
             virtualNetworkName: vnet.name,
             addressPrefix: SUBNET_PREFIX,
             networkSecurityGroup: { id: nsg.id },
+            serviceEndpoints: args.subnetServiceEndpoints.map((service) => ({ service })),
             // No implicit default outbound access (being retired): the public IP is the way out.
             defaultOutboundAccess: false,
         }, parent);
@@ -97,7 +102,15 @@ export class WindowsVm extends pulumi.ComponentResource {
                 computerName: COMPUTER_NAME,
                 adminUsername: args.adminUsername,
                 adminPassword: args.adminPassword,
-                windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: true },
+                windowsConfiguration: {
+                    provisionVMAgent: true,
+                    enableAutomaticUpdates: true,
+                    // Azure Update Manager installs patches and checks for missing ones periodically.
+                    patchSettings: {
+                        patchMode: compute.WindowsVMGuestPatchMode.AutomaticByPlatform,
+                        assessmentMode: compute.WindowsPatchAssessmentMode.AutomaticByPlatform,
+                    },
+                },
             },
             storageProfile: {
                 imageReference: {
@@ -119,9 +132,31 @@ export class WindowsVm extends pulumi.ComponentResource {
             securityProfile: {
                 securityType: compute.SecurityTypes.TrustedLaunch,
                 uefiSettings: { secureBootEnabled: true, vTpmEnabled: true },
+                encryptionAtHost: args.encryptionAtHost,
             },
             // Managed boot diagnostics: serial console and screenshots with no storage account to manage.
             diagnosticsProfile: { bootDiagnostics: { enabled: true } },
+        }, parent);
+
+        // Boot integrity monitoring: lets Defender for Cloud attest the Trusted Launch boot chain.
+        new compute.VirtualMachineExtension(`${name}-guest-attestation`, {
+            resourceGroupName,
+            location,
+            vmName: vm.name,
+            vmExtensionName: "GuestAttestation",
+            publisher: "Microsoft.Azure.Security.WindowsAttestation",
+            type: "GuestAttestation",
+            typeHandlerVersion: "1.0",
+            autoUpgradeMinorVersion: true,
+            enableAutomaticUpgrade: true,
+            settings: {
+                AttestationConfig: {
+                    MaaSettings: { maaEndpoint: "", maaTenantName: "GuestAttestation" },
+                    AscSettings: { ascReportingEndpoint: "", ascReportingFrequency: "" },
+                    useCustomToken: "false",
+                    disableAlerts: "false",
+                },
+            },
         }, parent);
 
         if (args.autoShutdown) {

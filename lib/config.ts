@@ -39,6 +39,9 @@ export const DEFAULTS = {
     throughput: 400,
     accessLevel: "readonly" as AccessLevel,
     verifyOnDeploy: true,
+    encryptionAtHost: false,
+    cosmosAllowedIps: [] as string[],
+    cosmosPublicAccess: false,
 } as const;
 
 export interface StackConfig {
@@ -65,6 +68,12 @@ export interface StackConfig {
     accessLevel: AccessLevel;
     /** Run the key-fetch script on the VM during `pulumi up`. */
     verifyOnDeploy: boolean;
+    /** Encrypt the VM's disks and caches at the host (needs the EncryptionAtHost feature registered). */
+    encryptionAtHost: boolean;
+    /** Public IPv4 CIDRs admitted to the Cosmos DB account besides the VM's subnet (e.g. yours, for Data Explorer). */
+    cosmosAllowedIps: string[];
+    /** Accept Cosmos DB connections from every network, as the tutorial's account does. */
+    cosmosPublicAccess: boolean;
 }
 
 /** One broken rule: the full config key and what is wrong with its value. */
@@ -102,6 +111,9 @@ export const CONFIG_KEYS = [
     "throughput",
     "accessLevel",
     "verifyOnDeploy",
+    "encryptionAtHost",
+    "cosmosAllowedIps",
+    "cosmosPublicAccess",
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -169,20 +181,25 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>): 
         bad("windowsImageSku", `must be one of ${WINDOWS_IMAGE_SKUS.join(", ")} (got "${windowsImageSku}")`);
     }
 
-    const rdpAllowedFrom: string[] = [];
-    const rdpRaw = get("rdpAllowedFrom");
-    if (rdpRaw !== undefined) {
-        const entries = parseList(rdpRaw);
+    const rangeList = (key: "rdpAllowedFrom" | "cosmosAllowedIps", publicOnly: boolean): string[] => {
+        const ranges: string[] = [];
+        const rawList = get(key);
+        if (rawList === undefined) return ranges;
+        const entries = parseList(rawList);
         if (entries === undefined) {
-            bad("rdpAllowedFrom", 'must be a list of IPv4 addresses or CIDRs, e.g. ["203.0.113.7"] or "203.0.113.7,198.51.100.0/24"');
-        } else {
-            for (const entry of entries) {
-                const range = parseIpv4Range(entry);
-                if (!range.ok) bad("rdpAllowedFrom", `"${entry}" ${range.error}`);
-                else rdpAllowedFrom.push(range.cidr);
-            }
+            bad(key, 'must be a list of IPv4 addresses or CIDRs, e.g. ["203.0.113.7"] or "203.0.113.7,198.51.100.0/24"');
+            return ranges;
         }
-    }
+        for (const entry of entries) {
+            const range = parseIpv4Range(entry);
+            if (!range.ok) bad(key, `"${entry}" ${range.error}`);
+            else if (publicOnly && range.privateRange) bad(key, `"${entry}" is in the private range ${range.privateRange}, which Cosmos DB's IP filter cannot enforce; the VM's subnet is admitted already`);
+            else ranges.push(range.cidr);
+        }
+        return ranges;
+    };
+    const rdpAllowedFrom = rangeList("rdpAllowedFrom", false);
+    const cosmosAllowedIps = rangeList("cosmosAllowedIps", true);
 
     const shutdownRaw = get("autoShutdownTime") ?? DEFAULTS.autoShutdownTime;
     let autoShutdownTime: string | undefined;
@@ -202,8 +219,6 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>): 
         bad("cosmosLocation", `must be an Azure region name such as westeurope (got "${cosmosLocation}")`);
     }
 
-    const freeTier = parseBoolean(get("freeTier"), DEFAULTS.freeTier);
-    if (freeTier === undefined) bad("freeTier", `must be true or false (got "${get("freeTier")}")`);
 
     const databaseName = get("databaseName") ?? DEFAULTS.databaseName;
     for (const rule of cosmosIdProblems(databaseName)) bad("databaseName", rule);
@@ -228,8 +243,18 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>): 
         bad("accessLevel", `must be "readonly" (read-only keys) or "readwrite" (all keys) (got "${accessLevel}")`);
     }
 
-    const verifyOnDeploy = parseBoolean(get("verifyOnDeploy"), DEFAULTS.verifyOnDeploy);
-    if (verifyOnDeploy === undefined) bad("verifyOnDeploy", `must be true or false (got "${get("verifyOnDeploy")}")`);
+    const boolean = (key: "freeTier" | "verifyOnDeploy" | "encryptionAtHost" | "cosmosPublicAccess"): boolean => {
+        const value = parseBoolean(get(key), DEFAULTS[key]);
+        if (value === undefined) bad(key, `must be true or false (got "${get(key)}")`);
+        return value ?? DEFAULTS[key];
+    };
+    const freeTier = boolean("freeTier");
+    const verifyOnDeploy = boolean("verifyOnDeploy");
+    const encryptionAtHost = boolean("encryptionAtHost");
+    const cosmosPublicAccess = boolean("cosmosPublicAccess");
+    if (cosmosPublicAccess && cosmosAllowedIps.length > 0) {
+        bad("cosmosAllowedIps", "has no effect with cosmosPublicAccess: true (every network is admitted); remove one of them");
+    }
 
     if (problems.length > 0) throw new ConfigError(problems);
     return {
@@ -243,13 +268,16 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>): 
         autoShutdownTime,
         autoShutdownTimeZone,
         cosmosLocation: cosmosLocation ?? (location as string),
-        freeTier: freeTier as boolean,
+        freeTier,
         databaseName,
         containerName,
         partitionKeyPath,
         throughput,
         accessLevel: accessLevel as AccessLevel,
-        verifyOnDeploy: verifyOnDeploy as boolean,
+        verifyOnDeploy,
+        encryptionAtHost,
+        cosmosAllowedIps,
+        cosmosPublicAccess,
     };
 }
 

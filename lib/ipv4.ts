@@ -1,6 +1,18 @@
 // IPv4 addresses and CIDR ranges, as NSG rules and Cosmos DB IP rules take them. Pure.
 
-export type Ipv4RangeResult = { ok: true; cidr: string } | { ok: false; error: string };
+export type Ipv4RangeResult = { ok: true; cidr: string; privateRange?: string } | { ok: false; error: string };
+
+/** Ranges that never cross the Internet: Cosmos DB's IP filter refuses them (they cannot be enforced). */
+const PRIVATE_RANGES: [string, number, number][] = [
+    ["10.0.0.0/8", ip(10, 0, 0, 0), 8],
+    ["100.64.0.0/10", ip(100, 64, 0, 0), 10],
+    ["172.16.0.0/12", ip(172, 16, 0, 0), 12],
+    ["192.168.0.0/16", ip(192, 168, 0, 0), 16],
+];
+
+function ip(a: number, b: number, c: number, d: number): number {
+    return ((a * 256 + b) * 256 + c) * 256 + d;
+}
 
 /** The widest range we accept: anything wider is most of the Internet, which a management port must never see. */
 export const MIN_PREFIX_LENGTH = 8;
@@ -34,7 +46,13 @@ export function parseIpv4Range(text: string): Ipv4RangeResult {
         const network = address - (address % blockSize);
         return { ok: false, error: `has host bits set; did you mean ${formatIpv4(network)}/${prefix}?` };
     }
-    return { ok: true, cidr: prefix === 32 ? formatIpv4(address) : `${formatIpv4(address)}/${prefix}` };
+    const cidr = prefix === 32 ? formatIpv4(address) : `${formatIpv4(address)}/${prefix}`;
+    const overlapping = PRIVATE_RANGES.find(([, network, length]) => {
+        const shortest = Math.min(length, prefix);
+        const block = 2 ** (32 - shortest);
+        return Math.floor(address / block) === Math.floor(network / block);
+    });
+    return overlapping ? { ok: true, cidr, privateRange: overlapping[0] } : { ok: true, cidr };
 }
 
 function formatIpv4(address: number): string {

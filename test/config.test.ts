@@ -45,6 +45,9 @@ describe("configuration defaults", () => {
             throughput: 400,
             accessLevel: "readonly",
             verifyOnDeploy: true,
+            encryptionAtHost: false,
+            cosmosAllowedIps: [],
+            cosmosPublicAccess: false,
         });
     });
 
@@ -158,12 +161,25 @@ describe("configuration rules", () => {
         assertRejected({ rdpAllowedFrom: '["ok", ' }, "rdpAllowedFrom", /must be a list/);
     });
 
+    it("cosmosAllowedIps: public IPv4 addresses or CIDRs only, and never with cosmosPublicAccess", () => {
+        assert.deepEqual(parseConfig(stackConfig({ cosmosAllowedIps: '["203.0.113.7", "198.51.100.0/24"]' })).cosmosAllowedIps, ["203.0.113.7", "198.51.100.0/24"]);
+        for (const privateRange of ["10.1.2.3", "172.16.0.0/12", "192.168.1.0/24", "100.64.1.1"]) {
+            assertRejected({ cosmosAllowedIps: JSON.stringify([privateRange]) }, "cosmosAllowedIps", /private range .* cannot enforce/);
+        }
+        assertRejected({ cosmosAllowedIps: '["0.0.0.0"]' }, "cosmosAllowedIps", /whole Internet/);
+        assertRejected({ cosmosAllowedIps: '["203.0.113.7"]', cosmosPublicAccess: "true" }, "cosmosAllowedIps", /no effect with cosmosPublicAccess/);
+        // RDP may come from a private network (a VPN), which NSGs do enforce.
+        assert.deepEqual(parseConfig(stackConfig({ rdpAllowedFrom: "10.8.0.0/16" })).rdpAllowedFrom, ["10.8.0.0/16"]);
+    });
+
     it("enums and booleans are what they say", () => {
         assertRejected({ accessLevel: "admin" }, "accessLevel", /"readonly".*"readwrite"/);
         assertRejected({ accessLevel: "ReadOnly" }, "accessLevel", /"readonly"/);
         assertRejected({ windowsImageSku: "2019-datacenter" }, "windowsImageSku", /must be one of/);
         assertRejected({ freeTier: "yes" }, "freeTier", /true or false/);
         assertRejected({ verifyOnDeploy: "1" }, "verifyOnDeploy", /true or false/);
+        assertRejected({ encryptionAtHost: "on" }, "encryptionAtHost", /true or false/);
+        assertRejected({ cosmosPublicAccess: "open" }, "cosmosPublicAccess", /true or false/);
         assertRejected({ vmSize: "B2als v2" }, "vmSize", /VM size/);
         assert.deepEqual(problemsFor({ "azure-native:environment": "mars" }).map((p) => p.split(": ")[0]), ["azure-native:environment"]);
     });
@@ -212,7 +228,12 @@ describe("IPv4 ranges", () => {
     it("normalises addresses and accepts networks of /8 and narrower", () => {
         assert.deepEqual(parseIpv4Range("203.0.113.7"), { ok: true, cidr: "203.0.113.7" });
         assert.deepEqual(parseIpv4Range("203.0.113.7/32"), { ok: true, cidr: "203.0.113.7" });
-        assert.deepEqual(parseIpv4Range(" 10.0.0.0/8 "), { ok: true, cidr: "10.0.0.0/8" });
+        assert.deepEqual(parseIpv4Range(" 11.0.0.0/8 "), { ok: true, cidr: "11.0.0.0/8" });
+        assert.deepEqual(parseIpv4Range("10.0.0.0/8"), { ok: true, cidr: "10.0.0.0/8", privateRange: "10.0.0.0/8" });
+        assert.deepEqual(parseIpv4Range("172.20.1.5"), { ok: true, cidr: "172.20.1.5", privateRange: "172.16.0.0/12" });
+        assert.deepEqual(parseIpv4Range("100.0.0.0/9"), { ok: true, cidr: "100.0.0.0/9", privateRange: "100.64.0.0/10" });
+        assert.deepEqual(parseIpv4Range("172.32.0.1"), { ok: true, cidr: "172.32.0.1" });
+        assert.deepEqual(parseIpv4Range("192.169.0.1"), { ok: true, cidr: "192.169.0.1" });
         assert.deepEqual(parseIpv4Range("198.51.100.128/25"), { ok: true, cidr: "198.51.100.128/25" });
         assert.equal(parseIpv4Range("01.2.3.4").ok, false);
     });

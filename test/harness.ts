@@ -49,6 +49,8 @@ export interface Evaluation {
     resources: DeclaredResource[];
     outputs: Record<string, StackOutput>;
     invokes: { token: string; inputs: Record<string, any> }[];
+    /** Warnings the program logged (pulumi.log.warn). */
+    warnings: string[];
     /** Error the program threw while being loaded (for example a ConfigError). */
     error?: unknown;
 }
@@ -195,6 +197,18 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
         });
     };
 
+    // Without an engine, pulumi.log.warn writes to console.warn: record it instead.
+    const warnings: string[] = [];
+    const consoleWarn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(" "));
+    try {
+        return await load(options, resources, invokes, warnings);
+    } finally {
+        console.warn = consoleWarn;
+    }
+}
+
+async function load(options: EvaluateOptions, resources: DeclaredResource[], invokes: Evaluation["invokes"], warnings: string[]): Promise<Evaluation> {
     const programPath = require.resolve(options.program ?? path.join(PROJECT_ROOT, "index.ts"));
     // A fresh evaluation: forget the program module (and only it) from the last one.
     delete require.cache[programPath];
@@ -203,7 +217,7 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
         programExports = require(programPath);
     } catch (error) {
         await settings.waitForRPCs();
-        return { resources, outputs: {}, invokes, error };
+        return { resources, outputs: {}, invokes, warnings, error };
     }
     const outputs: Record<string, StackOutput> = {};
     for (const [name, value] of Object.entries(programExports)) {
@@ -216,7 +230,7 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
         }
     }
     await settings.waitForRPCs();
-    return { resources, outputs, invokes };
+    return { resources, outputs, invokes, warnings };
 }
 
 function unwrapSecrets(value: unknown): unknown {

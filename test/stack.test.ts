@@ -21,6 +21,7 @@ const T = {
     roleAssignment: "azure-native:authorization:RoleAssignment",
     password: "random:index/randomPassword:RandomPassword",
     runCommand: "azure-native:compute:VirtualMachineRunCommandByVirtualMachine",
+    extension: "azure-native:compute:VirtualMachineExtension",
 };
 
 const READER_ROLE_ID = "fbdf93bf-df7d-467e-a4d2-9458aa1360c8";
@@ -51,6 +52,7 @@ describe("the stack at its defaults", () => {
         assert.deepEqual(vm.inputs.securityProfile, {
             securityType: "TrustedLaunch",
             uefiSettings: { secureBootEnabled: true, vTpmEnabled: true },
+            encryptionAtHost: false,
         });
         assert.deepEqual(vm.inputs.storageProfile.imageReference, {
             publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2025-datacenter-azure-edition", version: "latest",
@@ -214,6 +216,79 @@ describe("the stack at its defaults", () => {
             .sort((a, b) => a.urn.localeCompare(b.urn));
         assert.deepEqual(summary(again), summary(stack));
         assert.deepEqual(again.outputs, stack.outputs);
+    });
+});
+
+describe("secure by default", () => {
+    let stack: Evaluation;
+    before(async () => {
+        stack = await evaluate(stackConfig());
+    });
+
+    it("installs the guest attestation extension on the Trusted Launch VM (boot integrity monitoring)", () => {
+        const extension = single(stack, T.extension);
+        const vm = single(stack, T.vm);
+        assert.equal(extension.inputs.vmName, vm.state.name);
+        assert.equal(extension.inputs.publisher, "Microsoft.Azure.Security.WindowsAttestation");
+        assert.equal(extension.inputs.type, "GuestAttestation");
+        assert.equal(extension.inputs.typeHandlerVersion, "1.0");
+        assert.equal(extension.inputs.autoUpgradeMinorVersion, true);
+        assert.equal(extension.inputs.settings.AttestationConfig.MaaSettings.maaTenantName, "GuestAttestation");
+        assert.ok(extension.dependencies.includes(vm.urn));
+    });
+
+    it("patches the VM from the platform and assesses missing updates periodically", () => {
+        assert.deepEqual(single(stack, T.vm).inputs.osProfile.windowsConfiguration, {
+            provisionVMAgent: true,
+            enableAutomaticUpdates: true,
+            patchSettings: { patchMode: "AutomaticByPlatform", assessmentMode: "AutomaticByPlatform" },
+        });
+    });
+
+    it("admits the Cosmos DB account's data plane from the VM's subnet only (service endpoint and VNet filter)", () => {
+        const subnet = single(stack, T.subnet);
+        assert.deepEqual(subnet.inputs.serviceEndpoints, [{ service: "Microsoft.AzureCosmosDB" }]);
+        const account = single(stack, T.account);
+        assert.equal(account.inputs.publicNetworkAccess, "Enabled", "filtered public access: the service endpoint needs it");
+        assert.equal(account.inputs.isVirtualNetworkFilterEnabled, true);
+        assert.deepEqual(account.inputs.virtualNetworkRules, [{ id: subnet.id, ignoreMissingVNetServiceEndpoint: false }]);
+        assert.deepEqual(account.inputs.ipRules, []);
+        assert.equal(account.inputs.networkAclBypass, "None");
+        assert.ok(account.dependencies.includes(subnet.urn));
+        assert.deepEqual(stack.warnings, []);
+    });
+
+    it("admits the addresses in cosmosAllowedIps too", async () => {
+        const withIps = await evaluate(stackConfig({ cosmosAllowedIps: '["203.0.113.7", "198.51.100.0/24"]' }));
+        const account = single(withIps, T.account);
+        assert.equal(account.inputs.isVirtualNetworkFilterEnabled, true);
+        assert.deepEqual(account.inputs.ipRules, [{ ipAddressOrRange: "203.0.113.7" }, { ipAddressOrRange: "198.51.100.0/24" }]);
+        assert.equal(account.inputs.virtualNetworkRules.length, 1);
+    });
+
+    it("opens the account to every network only with cosmosPublicAccess, and warns", async () => {
+        const open = await evaluate(stackConfig({ cosmosPublicAccess: "true" }));
+        const account = single(open, T.account);
+        assert.equal(account.inputs.isVirtualNetworkFilterEnabled, false);
+        assert.deepEqual(account.inputs.virtualNetworkRules, []);
+        assert.deepEqual(account.inputs.ipRules, []);
+        assert.deepEqual(single(open, T.subnet).inputs.serviceEndpoints ?? [], []);
+        assert.equal(open.warnings.length, 1);
+        assert.match(open.warnings[0], /cosmosPublicAccess is true: the Cosmos DB account accepts connections from every network/);
+    });
+
+    it("keeps TLS 1.2 and no key-based metadata writes whatever the network settings", async () => {
+        for (const config of [stackConfig(), stackConfig({ cosmosPublicAccess: "true" })]) {
+            const account = single(await evaluate(config), T.account);
+            assert.equal(account.inputs.minimalTlsVersion, "Tls12");
+            assert.equal(account.inputs.disableKeyBasedMetadataWriteAccess, true);
+        }
+    });
+
+    it("turns on encryption at host only when asked (it needs a feature registration)", async () => {
+        const encrypted = await evaluate(stackConfig({ encryptionAtHost: "true" }));
+        assert.equal(single(encrypted, T.vm).inputs.securityProfile.encryptionAtHost, true);
+        assert.equal(single(stack, T.vm).inputs.securityProfile.encryptionAtHost, false);
     });
 });
 
