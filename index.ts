@@ -4,11 +4,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
 import { RandomPassword } from "@pulumi/random/randomPassword";
+import { CosmosDataAccessGrant } from "./components/cosmosDataAccessGrant";
 import { CosmosKeyAccessGrant } from "./components/cosmosKeyAccessGrant";
 import { CosmosNoSqlAccount } from "./components/cosmosNoSqlAccount";
 import { KeyFetchVerification, VerificationResult } from "./components/keyFetchVerification";
 import { WindowsVm } from "./components/windowsVm";
 import { parseConfig, RESOURCE_MANAGER_ENDPOINTS } from "./lib/config";
+import { describeAccess } from "./lib/access";
 import { renderKeyFetchScript } from "./lib/keyFetchScript";
 
 // Validated before anything is declared: bad input creates nothing.
@@ -51,16 +53,26 @@ const cosmos = new CosmosNoSqlAccount("tutorial", {
     network: settings.cosmosPublicAccess
         ? { allNetworks: true }
         : { allNetworks: false, subnetIds: [vm.subnetId], ipRanges: settings.cosmosAllowedIps },
+    disableLocalAuth: settings.accessMode === "rbac",
 });
 
 const subscriptionId = authorization.getClientConfigOutput().subscriptionId;
 
-const keyAccess = new CosmosKeyAccessGrant("vm-reads-cosmos-keys", {
-    principalId: vm.principalId,
-    accountId: cosmos.accountId,
-    subscriptionId,
-    accessLevel: settings.accessLevel,
-});
+// keys: the identity may read the account's keys (Azure RBAC). rbac: it may use the data plane itself (Cosmos DB RBAC).
+const access = settings.accessMode === "keys"
+    ? new CosmosKeyAccessGrant("vm-reads-cosmos-keys", {
+        principalId: vm.principalId,
+        accountId: cosmos.accountId,
+        subscriptionId,
+        accessLevel: settings.accessLevel,
+    })
+    : new CosmosDataAccessGrant("vm-reads-cosmos-data", {
+        principalId: vm.principalId,
+        resourceGroupName: resourceGroup.name,
+        accountName: cosmos.accountName,
+        accountId: cosmos.accountId,
+        accessLevel: settings.accessLevel,
+    });
 
 const keyFetchScriptText = pulumi
     .all([subscriptionId, resourceGroup.name, cosmos.accountName, cosmos.databaseName, cosmos.containerName, cosmos.endpoint])
@@ -69,6 +81,7 @@ const keyFetchScriptText = pulumi
         resourceGroupName: group,
         accountName: account,
         accessLevel: settings.accessLevel,
+        accessMode: settings.accessMode,
         databaseName: database,
         containerName: container,
         resourceManagerEndpoint: RESOURCE_MANAGER_ENDPOINTS[settings.cloud],
@@ -82,7 +95,7 @@ const verificationRun = settings.verifyOnDeploy
         location: settings.location,
         vmName: vm.vmName,
         script: keyFetchScriptText,
-        waitFor: [keyAccess.roleAssignment, cosmos.container],
+        waitFor: [access.assignment, cosmos.container],
     })
     : undefined;
 
@@ -98,8 +111,10 @@ export const cosmosAccountName = cosmos.accountName;
 export const cosmosEndpoint = cosmos.endpoint;
 export const databaseName = cosmos.databaseName;
 export const containerName = cosmos.containerName;
-export const roleDefinitionName = keyAccess.roleDefinitionName;
-export const roleAssignmentId = keyAccess.roleAssignmentId;
+export const accessMode = settings.accessMode;
+export const accessSummary = describeAccess(settings.accessMode, settings.accessLevel);
+export const roleDefinitionName = access.roleDefinitionName;
+export const roleAssignmentId = access.roleAssignmentId;
 export const keyFetchScript = keyFetchScriptText;
 export const runOnVmCommand = pulumi.interpolate
     `pulumi stack output keyFetchScript --stack ${pulumi.getStack()} > ${keyFetchScriptFile} && az vm run-command invoke --subscription ${subscriptionId} --resource-group ${resourceGroup.name} --name ${vm.vmName} --command-id RunPowerShellScript --scripts @${keyFetchScriptFile}`;

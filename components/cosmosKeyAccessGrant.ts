@@ -22,13 +22,13 @@ export class CosmosKeyAccessGrant extends pulumi.ComponentResource {
     public readonly roleAssignmentId: pulumi.Output<string>;
     public readonly roleDefinitionName: string;
     /** The role assignment, for resources that must wait until the grant exists. */
-    public readonly roleAssignment: authorization.RoleAssignment;
+    public readonly assignment: authorization.RoleAssignment;
 
     constructor(name: string, args: CosmosKeyAccessGrantArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cosmos-vm-identity:index:CosmosKeyAccessGrant", name, {}, opts);
         const role = KEY_ACCESS_ROLES[args.accessLevel];
 
-        this.roleAssignment = new authorization.RoleAssignment(`${name}-role`, {
+        this.assignment = new authorization.RoleAssignment(`${name}-role`, {
             principalId: args.principalId,
             // A managed identity is a service principal. Saying so also lets Azure accept an identity
             // that was created seconds ago and has not replicated yet (no PrincipalNotFound).
@@ -44,7 +44,7 @@ export class CosmosKeyAccessGrant extends pulumi.ComponentResource {
         });
 
         this.roleDefinitionName = role.name;
-        this.roleAssignmentId = this.roleAssignment.id;
+        this.roleAssignmentId = this.assignment.id;
         this.registerOutputs({ roleAssignmentId: this.roleAssignmentId, roleDefinitionName: this.roleDefinitionName });
     }
 }

@@ -18,6 +18,8 @@ export interface CosmosNoSqlAccountArgs {
     throughput: number;
     /** Required. Who may connect to the data plane. */
     network: CosmosNetworkAccess;
+    /** Required. Refuse keys: Entra ID tokens only (keyless mode). Changes in place; the data stays. */
+    disableLocalAuth: boolean;
 }
 
 /** The account's firewall: every network, or only the listed subnets (service endpoints) and IPv4 ranges. */
@@ -55,6 +57,7 @@ export class CosmosNoSqlAccount extends pulumi.ComponentResource {
             // Keys may still read and write data, but not change databases, containers or throughput.
             disableKeyBasedMetadataWriteAccess: true,
             enableFreeTier: args.freeTier,
+            disableLocalAuth: args.disableLocalAuth,
             ...networkSettings(args.network),
         }, parent);
         if (args.network.allNetworks) {

@@ -7,6 +7,8 @@ import { parseIpv4Range } from "./ipv4";
 export const PROJECT = "cosmos-vm-identity";
 
 export type AccessLevel = "readonly" | "readwrite";
+/** keys: the tutorial's path (the identity reads account keys); rbac: Entra ID data-plane access, keys disabled. */
+export type AccessMode = "keys" | "rbac";
 export type WindowsImageSku = (typeof WINDOWS_IMAGE_SKUS)[number];
 export type AzureCloud = keyof typeof RESOURCE_MANAGER_ENDPOINTS;
 
@@ -38,6 +40,7 @@ export const DEFAULTS = {
     partitionKeyPath: "/id",
     throughput: 400,
     accessLevel: "readonly" as AccessLevel,
+    accessMode: "keys" as AccessMode,
     verifyOnDeploy: true,
     encryptionAtHost: false,
     cosmosAllowedIps: [] as string[],
@@ -66,6 +69,7 @@ export interface StackConfig {
     partitionKeyPath: string;
     throughput: number;
     accessLevel: AccessLevel;
+    accessMode: AccessMode;
     /** Run the key-fetch script on the VM during `pulumi up`. */
     verifyOnDeploy: boolean;
     /** Encrypt the VM's disks and caches at the host (needs the EncryptionAtHost feature registered). */
@@ -110,6 +114,7 @@ export const CONFIG_KEYS = [
     "partitionKeyPath",
     "throughput",
     "accessLevel",
+    "accessMode",
     "verifyOnDeploy",
     "encryptionAtHost",
     "cosmosAllowedIps",
@@ -243,6 +248,11 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>): 
         bad("accessLevel", `must be "readonly" (read-only keys) or "readwrite" (all keys) (got "${accessLevel}")`);
     }
 
+    const accessMode = get("accessMode") ?? DEFAULTS.accessMode;
+    if (accessMode !== "keys" && accessMode !== "rbac") {
+        bad("accessMode", `must be "keys" (the VM reads account keys) or "rbac" (Entra ID data-plane access, keys disabled) (got "${accessMode}")`);
+    }
+
     const boolean = (key: "freeTier" | "verifyOnDeploy" | "encryptionAtHost" | "cosmosPublicAccess"): boolean => {
         const value = parseBoolean(get(key), DEFAULTS[key]);
         if (value === undefined) bad(key, `must be true or false (got "${get(key)}")`);
@@ -274,6 +284,7 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>): 
         partitionKeyPath,
         throughput,
         accessLevel: accessLevel as AccessLevel,
+        accessMode: accessMode as AccessMode,
         verifyOnDeploy,
         encryptionAtHost,
         cosmosAllowedIps,

@@ -2,7 +2,8 @@
 <#
 .SYNOPSIS
     Reads an Azure Cosmos DB account's keys with this VM's system-assigned managed identity, then
-    proves that a key works by reading the container.
+    proves that a key works by reading the container. In rbac mode, reads the container with an
+    Entra ID token instead: no keys at all.
 
 .DESCRIPTION
     Rendered by the cosmos-vm-identity Pulumi stack: the parameter defaults are that stack's values,
@@ -14,10 +15,13 @@
        RoleWaitSeconds while a new role assignment propagates.
     3. Reads the container through the Cosmos DB REST API, signed with the fetched primary key.
 
+    With AccessMode rbac (keyless), steps 1 and 2 become one: an IMDS token for the account's data
+    plane, sent as the Authorization header (type=aad), waiting while the data role propagates.
+
     Keys are masked (a SHA-256 fingerprint) unless -ShowKeys is given.
     Exit codes: 0 success; 1 unexpected failure; 2 not on an Azure VM, or no managed identity;
     3 the identity lacks the role; 4 account, database or container not found; 5 network blocked;
-    6 key rejected by the data plane.
+    6 key or token rejected by the data plane.
 
 .EXAMPLE
     .\Get-CosmosDbKeys.ps1
@@ -32,6 +36,8 @@ param(
     [string]$AccountName = '{{accountName}}',
     [ValidateSet('readonly', 'readwrite')]
     [string]$AccessLevel = '{{accessLevel}}',
+    [ValidateSet('keys', 'rbac')]
+    [string]$AccessMode = '{{accessMode}}',
     [string]$DatabaseName = '{{databaseName}}',
     [string]$ContainerName = '{{containerName}}',
     [string]$ResourceManagerEndpoint = '{{resourceManagerEndpoint}}',
@@ -59,7 +65,11 @@ $KeyRoles = @{
     readonly  = @{ Name = '{{readonlyRoleName}}'; Id = '{{readonlyRoleId}}'; Operation = 'readonlykeys'; PrimaryKey = 'primaryReadonlyMasterKey' }
     readwrite = @{ Name = '{{readwriteRoleName}}'; Id = '{{readwriteRoleId}}'; Operation = 'listKeys'; PrimaryKey = 'primaryMasterKey' }
 }
-$ExitCodes = @{ Unexpected = 1; NoManagedIdentity = 2; RoleMissing = 3; NotFound = 4; NetworkBlocked = 5; KeyRejected = 6 }
+$DataRoles = @{
+    readonly  = @{ Name = '{{readonlyDataRoleName}}'; Id = '{{readonlyDataRoleId}}' }
+    readwrite = @{ Name = '{{readwriteDataRoleName}}'; Id = '{{readwriteDataRoleId}}' }
+}
+$ExitCodes = @{ Unexpected = 1; NoManagedIdentity = 2; RoleMissing = 3; NotFound = 4; NetworkBlocked = 5; CredentialRejected = 6 }
 
 function Stop-Script {
     param(
@@ -227,19 +237,42 @@ function New-MasterKeyAuthorization {
     return [Uri]::EscapeDataString("type=master&ver=1.0&sig=$signature")
 }
 
+function Get-CosmosTokenResource {
+    # Entra ID tokens for the data plane are issued for the account's origin, e.g. https://name.documents.azure.com
+    param([Parameter(Mandatory = $true)][string]$Endpoint)
+    return ([Uri]$Endpoint).GetLeftPart([UriPartial]::Authority)
+}
+
 function Read-CosmosContainer {
-    # Proof: read the container's definition through the data plane, signed with the fetched key.
-    param([Parameter(Mandatory = $true)][string]$Key)
+    # Proof: read the container's definition through the data plane, signed with the fetched key
+    # (keys mode) or carrying the identity's Entra ID token (rbac mode).
+    param(
+        [string]$Key,
+        [string]$AadToken,
+        [Parameter(Mandatory = $true)][string]$PrincipalId
+    )
     $resourceLink = "dbs/$DatabaseName/colls/$ContainerName"
     $uri = $CosmosEndpoint.TrimEnd('/') + '/dbs/' + [Uri]::EscapeDataString($DatabaseName) + '/colls/' + [Uri]::EscapeDataString($ContainerName)
-    $deadline = (Get-Date).AddSeconds($NetworkWaitSeconds)
+    $roleDeadline = (Get-Date).AddSeconds($RoleWaitSeconds)
+    $networkDeadline = (Get-Date).AddSeconds($NetworkWaitSeconds)
     $transientFailures = 0
     while ($true) {
         $date = [DateTime]::UtcNow.ToString('r')
-        $authorization = New-MasterKeyAuthorization -Verb 'GET' -ResourceType 'colls' -ResourceLink $resourceLink -Date $date -Key $Key
+        if ($AadToken) {
+            $authorization = [Uri]::EscapeDataString("type=aad&ver=1.0&sig=$AadToken")
+        } else {
+            $authorization = New-MasterKeyAuthorization -Verb 'GET' -ResourceType 'colls' -ResourceLink $resourceLink -Date $date -Key $Key
+        }
         $response = Invoke-HttpRequest -Uri $uri -Method GET -Headers @{ Authorization = $authorization; 'x-ms-date' = $date; 'x-ms-version' = $CosmosApiVersion }
         if ($response.StatusCode -eq 200) { return ConvertFrom-Json -InputObject $response.Body }
-        if ($response.StatusCode -eq 403 -and (Get-Date) -lt $deadline) {
+        # Cosmos DB answers 403 both for a missing data role (RBAC) and for its firewall.
+        $rbacDenied = $response.StatusCode -eq 403 -and $response.Body -match 'RBAC'
+        if ($rbacDenied -and (Get-Date) -lt $roleDeadline) {
+            # A new Cosmos DB role assignment takes minutes to apply.
+            Wait-BeforeRetry -Seconds 15 -RetryAfter 0 -Why 'no data-plane role yet (role assignment still propagating?)'
+            continue
+        }
+        if ($response.StatusCode -eq 403 -and -not $rbacDenied -and (Get-Date) -lt $networkDeadline) {
             # The account's network rules (VNet service endpoint, IP filter) take minutes to apply.
             Wait-BeforeRetry -Seconds 15 -RetryAfter 0 -Why 'Cosmos DB refused the connection (403: network rules still applying?)'
             continue
@@ -251,9 +284,14 @@ function Read-CosmosContainer {
         }
         break
     }
+    $role = $DataRoles[$AccessLevel]
+    $accountId = "/subscriptions/$SubscriptionId/resourceGroups/$ResourceGroupName/providers/Microsoft.DocumentDB/databaseAccounts/$AccountName"
+    if ($rbacDenied) {
+        Stop-Script -Reason RoleMissing -Message "the VM's identity (principal id $PrincipalId) has no Cosmos DB data role on $accountId. Assign it '$($role.Name)' ($($role.Id)) with a Cosmos DB SQL role assignment scoped to the account; new assignments can take minutes to apply (waited $RoleWaitSeconds s)."
+    }
     switch ($response.StatusCode) {
         0 { Stop-Script -Reason NetworkBlocked -Message "cannot reach Cosmos DB at $CosmosEndpoint ($($response.Failure)). The VM needs outbound HTTPS (443) to it." }
-        401 { Stop-Script -Reason KeyRejected -Message "Cosmos DB rejected the key for $resourceLink (HTTP 401: $($response.Body)). Is key (local) authentication disabled on the account?" }
+        401 { Stop-Script -Reason CredentialRejected -Message "Cosmos DB rejected the $AccessMode credential for $resourceLink (HTTP 401: $($response.Body)). With keys: is local (key) authentication disabled on the account? With rbac: was the token issued for $(Get-CosmosTokenResource -Endpoint $CosmosEndpoint)?" }
         403 { Stop-Script -Reason NetworkBlocked -Message "Cosmos DB refused this VM (HTTP 403: $($response.Body)). Check the account's firewall: it must admit this VM's subnet or address." }
         404 { Stop-Script -Reason NotFound -Message "container '$ContainerName' in database '$DatabaseName' does not exist in account '$AccountName'." }
     }
@@ -273,22 +311,32 @@ function Get-KeyFingerprint {
 }
 
 try {
-    Write-Host "Cosmos DB account '$AccountName' ($AccessLevel keys), subscription $SubscriptionId"
-    $token = Get-ManagedIdentityToken -Resource $ResourceManagerEndpoint
-    $principalId = Get-TokenObjectId -Token $token
-    Write-Host "Managed identity token acquired (principal id $principalId)"
+    if ($AccessMode -eq 'rbac') {
+        # Keyless: an Entra ID token for the account's data plane; no keys are fetched or accepted.
+        Write-Host "Cosmos DB account '$AccountName' (Entra ID, $($DataRoles[$AccessLevel].Name)), subscription $SubscriptionId"
+        $token = Get-ManagedIdentityToken -Resource (Get-CosmosTokenResource -Endpoint $CosmosEndpoint)
+        $principalId = Get-TokenObjectId -Token $token
+        Write-Host "Managed identity token acquired for the data plane (principal id $principalId)"
+        $container = Read-CosmosContainer -AadToken $token -PrincipalId $principalId
+        Write-Host "OK: the identity's Entra ID token read container '$($container.id)' in database '$DatabaseName' (partition key $($container.partitionKey.paths -join ',')); no key involved"
+    } else {
+        Write-Host "Cosmos DB account '$AccountName' ($AccessLevel keys), subscription $SubscriptionId"
+        $token = Get-ManagedIdentityToken -Resource $ResourceManagerEndpoint
+        $principalId = Get-TokenObjectId -Token $token
+        Write-Host "Managed identity token acquired (principal id $principalId)"
 
-    $keys = Get-CosmosAccountKeys -Token $token -PrincipalId $principalId
-    foreach ($property in $keys.PSObject.Properties) {
-        if ($property.Name -like '*MasterKey') { Write-Host "  $($property.Name): $(Get-KeyFingerprint -Key ([string]$property.Value))" }
+        $keys = Get-CosmosAccountKeys -Token $token -PrincipalId $principalId
+        foreach ($property in $keys.PSObject.Properties) {
+            if ($property.Name -like '*MasterKey') { Write-Host "  $($property.Name): $(Get-KeyFingerprint -Key ([string]$property.Value))" }
+        }
+        if ($ShowKeys) { $keys | Format-List | Out-String | Write-Host }
+
+        $primaryKey = [string]$keys.($KeyRoles[$AccessLevel].PrimaryKey)
+        $container = Read-CosmosContainer -Key $primaryKey -PrincipalId $principalId
+        Write-Host "OK: the $($KeyRoles[$AccessLevel].PrimaryKey) read container '$($container.id)' in database '$DatabaseName' (partition key $($container.partitionKey.paths -join ','))"
+
+        if ($PassThru) { Write-Output $keys }
     }
-    if ($ShowKeys) { $keys | Format-List | Out-String | Write-Host }
-
-    $primaryKey = [string]$keys.($KeyRoles[$AccessLevel].PrimaryKey)
-    $container = Read-CosmosContainer -Key $primaryKey
-    Write-Host "OK: the $($KeyRoles[$AccessLevel].PrimaryKey) read container '$($container.id)' in database '$DatabaseName' (partition key $($container.partitionKey.paths -join ','))"
-
-    if ($PassThru) { Write-Output $keys }
 } catch {
     Stop-Script -Reason Unexpected -Message $_.Exception.Message
 }

@@ -2,8 +2,8 @@
 // literals ('{{name}}'), each replaced by a properly quoted value. Pure.
 import * as fs from "fs";
 import * as path from "path";
-import type { AccessLevel } from "./config";
-import { KEY_ACCESS_ROLES } from "./roles";
+import type { AccessLevel, AccessMode } from "./config";
+import { DATA_ACCESS_ROLES, KEY_ACCESS_ROLES } from "./roles";
 
 /** Resource Manager API version for the keys POST: a current stable one (the tutorial's 2016-03-31 is obsolete). */
 export const ARM_API_VERSION = "2025-10-15";
@@ -16,6 +16,8 @@ export interface KeyFetchScriptValues {
     resourceGroupName: string;
     accountName: string;
     accessLevel: AccessLevel;
+    /** keys: fetch keys and read with them; rbac: read with an Entra ID token, no keys. */
+    accessMode: AccessMode;
     databaseName: string;
     containerName: string;
     /** With trailing slash: it is also the token resource, e.g. https://management.azure.com/. */
@@ -41,6 +43,10 @@ export function renderKeyFetchScript(values: KeyFetchScriptValues): string {
         readonlyRoleId: KEY_ACCESS_ROLES.readonly.id,
         readwriteRoleName: KEY_ACCESS_ROLES.readwrite.name,
         readwriteRoleId: KEY_ACCESS_ROLES.readwrite.id,
+        readonlyDataRoleName: DATA_ACCESS_ROLES.readonly.name,
+        readonlyDataRoleId: DATA_ACCESS_ROLES.readonly.id,
+        readwriteDataRoleName: DATA_ACCESS_ROLES.readwrite.name,
+        readwriteDataRoleId: DATA_ACCESS_ROLES.readwrite.id,
     };
     const used = new Set<string>();
     const script = template.replace(/'\{\{(\w+)\}\}'/g, (_match, name: string) => {

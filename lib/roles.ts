@@ -36,3 +36,20 @@ export const KEY_ACCESS_ROLES: Record<AccessLevel, KeyAccessRole> = {
 export function roleDefinitionId(subscriptionId: string, roleId: string): string {
     return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
 }
+
+/** Cosmos DB data-plane roles (Cosmos DB RBAC, not Azure RBAC) for keyless access. */
+export interface DataAccessRole {
+    name: string;
+    /** Built-in SQL role definition id: the same in every account. */
+    id: string;
+}
+
+export const DATA_ACCESS_ROLES: Record<AccessLevel, DataAccessRole> = {
+    readonly: { name: "Cosmos DB Built-in Data Reader", id: "00000000-0000-0000-0000-000000000001" },
+    readwrite: { name: "Cosmos DB Built-in Data Contributor", id: "00000000-0000-0000-0000-000000000002" },
+};
+
+/** Full SQL role definition id, as Cosmos DB SQL role assignments take it. */
+export function sqlRoleDefinitionId(accountId: string, roleId: string): string {
+    return `${accountId}/sqlRoleDefinitions/${roleId}`;
+}

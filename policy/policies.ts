@@ -176,6 +176,22 @@ export const roleAssignmentLeastPrivilege: ResourceValidationPolicy = {
     }),
 };
 
+export const cosmosDataRoleLeastPrivilege: ResourceValidationPolicy = {
+    name: "cosmos-data-role-built-in-on-account",
+    description: "Cosmos DB SQL role assignments grant a built-in data role (Data Reader or Data Contributor) on one Cosmos DB account or narrower.",
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(cosmosdb.SqlResourceSqlRoleAssignment, (assignment, _args, reportViolation) => {
+        const roleId = String(assignment.roleDefinitionId ?? "").split("/").pop() ?? "";
+        if (!ALLOWED_DATA_ROLE_IDS.includes(roleId)) {
+            reportViolation(`Role ${roleId || "(unknown)"} is not a built-in data role (Data Reader ${ALLOWED_DATA_ROLE_IDS[0]}, Data Contributor ${ALLOWED_DATA_ROLE_IDS[1]}).`);
+        }
+        const scope = String(assignment.scope ?? "");
+        if (!/\/providers\/Microsoft\.DocumentDB\/databaseAccounts\/[^/]+(\/dbs\/[^/]+(\/colls\/[^/]+)?)?$/i.test(scope) && !/^\/(dbs\/[^/]+(\/colls\/[^/]+)?)?$/.test(scope)) {
+            reportViolation(`Scope ${scope || "(unknown)"} is not a Cosmos DB account, database or container.`);
+        }
+    }),
+};
+
 export const securityPolicies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     managementPortsClosed,
     subnetHasNsg,
@@ -187,4 +203,5 @@ export const securityPolicies: (ResourceValidationPolicy | StackValidationPolicy
     cosmosNoKeyMetadataWrites,
     cosmosLocalAuthDisabled,
     roleAssignmentLeastPrivilege,
+    cosmosDataRoleLeastPrivilege,
 ];

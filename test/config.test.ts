@@ -44,6 +44,7 @@ describe("configuration defaults", () => {
             partitionKeyPath: "/id",
             throughput: 400,
             accessLevel: "readonly",
+            accessMode: "keys",
             verifyOnDeploy: true,
             encryptionAtHost: false,
             cosmosAllowedIps: [],
@@ -175,6 +176,8 @@ describe("configuration rules", () => {
     it("enums and booleans are what they say", () => {
         assertRejected({ accessLevel: "admin" }, "accessLevel", /"readonly".*"readwrite"/);
         assertRejected({ accessLevel: "ReadOnly" }, "accessLevel", /"readonly"/);
+        assertRejected({ accessMode: "aad" }, "accessMode", /"keys".*"rbac"/);
+        assert.equal(parseConfig(stackConfig({ accessMode: "rbac" })).accessMode, "rbac");
         assertRejected({ windowsImageSku: "2019-datacenter" }, "windowsImageSku", /must be one of/);
         assertRejected({ freeTier: "yes" }, "freeTier", /true or false/);
         assertRejected({ verifyOnDeploy: "1" }, "verifyOnDeploy", /true or false/);

@@ -125,6 +125,8 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): { i
             return { id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/0b6a8c1e-0000-4000-8000-000000000001`, state: { ...inputs, name: "0b6a8c1e-0000-4000-8000-000000000001" } };
         case "azure-native:compute:VirtualMachineRunCommandByVirtualMachine":
             return { id: arm(`Microsoft.Compute/virtualMachines/${inputs.vmName}/runCommands`, inputs.runCommandName), state: { ...inputs, name: inputs.runCommandName } };
+        case "azure-native:cosmosdb:SqlResourceSqlRoleAssignment":
+            return { id: `${inputs.scope}/sqlRoleAssignments/${inputs.roleAssignmentId}`, state: { ...inputs, name: inputs.roleAssignmentId } };
         case "random:index/randomPassword:RandomPassword":
             return { id: name, state: { ...inputs, result: "Generated-Password-42" } };
         default:

@@ -5,10 +5,10 @@ import { strict as assert } from "node:assert";
 import * as crypto from "node:crypto";
 import { before, describe, it } from "node:test";
 import { setAuthorizationTokenHeaderUsingMasterKey } from "@azure/cosmos";
-import type { Tree } from "web-tree-sitter";
-import type { AccessLevel } from "../lib/config";
+import type { Node, Tree } from "web-tree-sitter";
+import type { AccessLevel, AccessMode } from "../lib/config";
 import { ARM_API_VERSION, KeyFetchScriptValues, psQuote, renderKeyFetchScript } from "../lib/keyFetchScript";
-import { KEY_ACCESS_ROLES } from "../lib/roles";
+import { DATA_ACCESS_ROLES, KEY_ACCESS_ROLES } from "../lib/roles";
 import {
     allNodes, assignedValue, assignmentsTo, commands, functionDefinition, guardedBy, Interpreter, InvokedCommand, parsePowerShell,
     ps51Problems, scriptParameters, syntaxErrors, unwrap,
@@ -16,6 +16,8 @@ import {
 
 const SUBSCRIPTION = "00000000-1111-2222-3333-444444444444";
 const ACCESS_LEVELS: AccessLevel[] = ["readonly", "readwrite"];
+const ACCESS_MODES: AccessMode[] = ["keys", "rbac"];
+const VARIANTS = ACCESS_MODES.flatMap((mode) => ACCESS_LEVELS.map((level) => ({ mode, level })));
 
 function values(accessLevel: AccessLevel, overrides: Partial<KeyFetchScriptValues> = {}): KeyFetchScriptValues {
     return {
@@ -23,6 +25,7 @@ function values(accessLevel: AccessLevel, overrides: Partial<KeyFetchScriptValue
         resourceGroupName: "cosmos-vm-identity-rg",
         accountName: "tutorial-cosmos1a2b",
         accessLevel,
+        accessMode: "keys",
         databaseName: "Test",
         containerName: "Test",
         resourceManagerEndpoint: "https://management.azure.com/",
@@ -31,18 +34,29 @@ function values(accessLevel: AccessLevel, overrides: Partial<KeyFetchScriptValue
     };
 }
 
-const scripts = new Map<AccessLevel, { source: string; tree: Tree }>();
+const scripts = new Map<string, { source: string; tree: Tree }>();
 before(async () => {
-    for (const level of ACCESS_LEVELS) {
-        const source = renderKeyFetchScript(values(level));
-        scripts.set(level, { source, tree: await parsePowerShell(source) });
+    for (const { mode, level } of VARIANTS) {
+        const source = renderKeyFetchScript(values(level, { accessMode: mode }));
+        scripts.set(`${mode}/${level}`, { source, tree: await parsePowerShell(source) });
     }
 });
-const treeFor = (level: AccessLevel) => scripts.get(level)!.tree;
+const treeFor = (level: AccessLevel, mode: AccessMode = "keys") => scripts.get(`${mode}/${level}`)!.tree;
 
-/** Arguments of the one call to a script function from the script body, evaluated in script scope. */
-function callArguments(tree: Tree, functionName: string, interpreter: Interpreter): Record<string, unknown> {
-    const calls = commands(tree.rootNode, functionName);
+/** The statement block the script's main body runs for a mode: the `if ($AccessMode -eq 'rbac')` branch or its else. */
+function modeBranch(tree: Tree, mode: AccessMode): Node {
+    const branch = allNodes(tree.rootNode).find((n) => n.type === "if_statement" && n.childForFieldName("condition")?.text === "$AccessMode -eq 'rbac'");
+    assert.ok(branch, "the main body branches on the access mode");
+    const block = mode === "rbac"
+        ? branch.namedChildren.find((c) => c?.type === "statement_block")
+        : branch.childForFieldName("else_clause")?.namedChildren.find((c) => c?.type === "statement_block");
+    assert.ok(block);
+    return block;
+}
+
+/** Arguments of the one call to a script function in a part of the script, evaluated in script scope. */
+function callArguments(root: Node, functionName: string, interpreter: Interpreter): Record<string, unknown> {
+    const calls = commands(root, functionName);
     assert.equal(calls.length, 1, `expected one call to ${functionName}`);
     const scope = interpreter.scriptScope();
     const args: Record<string, unknown> = {};
@@ -70,12 +84,15 @@ interface Request {
     timeoutSeconds?: number;
 }
 
-/** Every HTTP request the script makes: the Invoke-HttpRequest calls, evaluated in their function's scope. */
+/** The HTTP requests the script makes through the given functions: their Invoke-HttpRequest calls, evaluated in the function's scope. */
 function requests(tree: Tree, interpreter: Interpreter, args: Record<string, Record<string, unknown>>): Request[] {
-    return commands(tree.rootNode, "Invoke-HttpRequest").map((call: InvokedCommand) => {
-        let fn = call.node.parent;
+    const functionOf = (node: Node) => {
+        let fn = node.parent;
         while (fn && fn.type !== "function_statement") fn = fn.parent;
-        const inFunction = fn ? allNodes(fn).find((n) => n.type === "function_name")!.text : "<script>";
+        return fn ? allNodes(fn).find((n) => n.type === "function_name")!.text : "<script>";
+    };
+    return commands(tree.rootNode, "Invoke-HttpRequest").filter((call) => functionOf(call.node) in args).map((call: InvokedCommand) => {
+        const inFunction = functionOf(call.node);
         const scope = interpreter.functionLocals(inFunction, args[inFunction] ?? {});
         const headersNode = call.parameters.get("headers");
         const headers: Record<string, string> = {};
@@ -98,21 +115,48 @@ function requests(tree: Tree, interpreter: Interpreter, args: Record<string, Rec
     });
 }
 
+/** @azure/cosmos's header for a request at a fixed time: the SDK reads the clock itself. */
+async function sdkAuthorization(verb: string, resourceType: string, resourceLink: string, key: string, at: Date) {
+    const RealDate = Date;
+    class FixedDate extends RealDate {
+        constructor(...args: unknown[]) {
+            if (args.length === 0) super(at.getTime());
+            else super(args[0] as string | number | Date);
+        }
+    }
+    globalThis.Date = FixedDate as DateConstructor;
+    const headers: Record<string, string> = {};
+    try {
+        // The SDK's enums are string literal types; these are their values.
+        await setAuthorizationTokenHeaderUsingMasterKey(
+            verb as Parameters<typeof setAuthorizationTokenHeaderUsingMasterKey>[0], resourceLink,
+            resourceType as Parameters<typeof setAuthorizationTokenHeaderUsingMasterKey>[2], headers, key);
+    } finally {
+        globalThis.Date = RealDate;
+    }
+    return { authorization: headers.authorization, date: headers["x-ms-date"] };
+}
+
 describe("the rendered script", () => {
-    for (const level of ACCESS_LEVELS) {
-        it(`parses with zero syntax errors (${level})`, () => {
-            assert.deepEqual(syntaxErrors(treeFor(level)), []);
+    for (const { mode, level } of VARIANTS) {
+        it(`parses with zero syntax errors (${mode}, ${level})`, () => {
+            assert.deepEqual(syntaxErrors(treeFor(level, mode)), []);
         });
 
-        it(`uses nothing Windows PowerShell 5.1 lacks (${level})`, () => {
-            assert.deepEqual(ps51Problems(treeFor(level)), []);
+        it(`uses nothing Windows PowerShell 5.1 lacks (${mode}, ${level})`, () => {
+            assert.deepEqual(ps51Problems(treeFor(level, mode)), []);
         });
     }
 
-    it("has no placeholder left, and its only differences between access levels are the AccessLevel default", () => {
-        const [readonly, readwrite] = ACCESS_LEVELS.map((level) => scripts.get(level)!.source);
-        assert.ok(!readonly.includes("{{"));
-        assert.equal(readwrite, readonly.replace("[string]$AccessLevel = 'readonly'", "[string]$AccessLevel = 'readwrite'"));
+    it("has no placeholder left, and its only differences between variants are the AccessLevel and AccessMode defaults", () => {
+        const base = scripts.get("keys/readonly")!.source;
+        assert.ok(!base.includes("{{"));
+        for (const { mode, level } of VARIANTS) {
+            const expected = base
+                .replace("[string]$AccessLevel = 'readonly'", `[string]$AccessLevel = '${level}'`)
+                .replace("[string]$AccessMode = 'keys'", `[string]$AccessMode = '${mode}'`);
+            assert.equal(scripts.get(`${mode}/${level}`)!.source, expected);
+        }
     });
 
     it("quotes every value so PowerShell reads back exactly what the stack passed", async () => {
@@ -133,7 +177,7 @@ describe("the script's parameters", () => {
         const scope = new Interpreter(tree).scriptScope();
         const parameters = scriptParameters(tree);
         assert.deepEqual(parameters.map((p) => `${p.type} ${p.name}`), [
-            "string SubscriptionId", "string ResourceGroupName", "string AccountName", "string AccessLevel", "string DatabaseName",
+            "string SubscriptionId", "string ResourceGroupName", "string AccountName", "string AccessLevel", "string AccessMode", "string DatabaseName",
             "string ContainerName", "string ResourceManagerEndpoint", "string CosmosEndpoint", "int RoleWaitSeconds",
             "int NetworkWaitSeconds", "switch ShowKeys", "switch PassThru",
         ]);
@@ -142,6 +186,8 @@ describe("the script's parameters", () => {
         assert.equal(scope.get("ResourceGroupName"), expected.resourceGroupName);
         assert.equal(scope.get("AccountName"), expected.accountName);
         assert.equal(scope.get("AccessLevel"), "readonly");
+        assert.equal(scope.get("AccessMode"), "keys");
+        assert.equal(new Interpreter(treeFor("readwrite", "rbac")).scriptScope().get("AccessMode"), "rbac");
         assert.equal(scope.get("DatabaseName"), "Test");
         assert.equal(scope.get("ContainerName"), "Test");
         assert.equal(scope.get("ResourceManagerEndpoint"), "https://management.azure.com/");
@@ -152,6 +198,7 @@ describe("the script's parameters", () => {
         assert.equal(scope.get("PassThru"), false);
         const accessLevel = parameters.find((p) => p.name === "AccessLevel")!;
         assert.ok(accessLevel.attributes.includes("[ValidateSet('readonly', 'readwrite')]"));
+        assert.ok(parameters.find((p) => p.name === "AccessMode")!.attributes.includes("[ValidateSet('keys', 'rbac')]"));
         for (const wait of ["RoleWaitSeconds", "NetworkWaitSeconds"]) {
             assert.ok(parameters.find((p) => p.name === wait)!.attributes.includes("[ValidateRange(0, 3600)]"), `${wait} is bounded`);
         }
@@ -168,21 +215,32 @@ describe("the script's parameters", () => {
         }
         assert.equal(roles.get("readonly").get("PrimaryKey"), "primaryReadonlyMasterKey");
         assert.equal(roles.get("readwrite").get("PrimaryKey"), "primaryMasterKey");
+        const dataRoles = scope.get("DataRoles") as { get(key: string): { get(key: string): unknown } };
+        for (const level of ACCESS_LEVELS) {
+            assert.equal(dataRoles.get(level).get("Name"), DATA_ACCESS_ROLES[level].name);
+            assert.equal(dataRoles.get(level).get("Id"), DATA_ACCESS_ROLES[level].id);
+        }
     });
 });
 
 describe("the script's requests", () => {
+    const KEY = Buffer.from("a test key for the cosmos-vm-identity signature check").toString("base64");
+    const NOW = new Date("2026-11-29T18:10:41Z");
+    const accountId = `/subscriptions/${SUBSCRIPTION}/resourceGroups/cosmos-vm-identity-rg/providers/Microsoft.DocumentDB/databaseAccounts/tutorial-cosmos1a2b`;
+
     for (const level of ACCESS_LEVELS) {
-        it(`asks IMDS for a Resource Manager token, Resource Manager for the ${level} keys, and Cosmos DB for the container`, () => {
-            const tree = treeFor(level);
-            const interpreter = new Interpreter(tree, { now: new Date("2026-11-29T18:10:41Z") });
+        it(`keys mode (${level}): a Resource Manager token from IMDS, the ${level} keys from Resource Manager, the container read signed with the key`, async () => {
+            const tree = treeFor(level, "keys");
+            const interpreter = new Interpreter(tree, { now: NOW });
+            const main = modeBranch(tree, "keys");
+            assert.deepEqual(callArguments(main, "Read-CosmosContainer", interpreter), { key: "<$primaryKey>", principalid: "<$principalId>" });
             const args = {
-                "Get-ManagedIdentityToken": callArguments(tree, "Get-ManagedIdentityToken", interpreter),
-                "Get-CosmosAccountKeys": callArguments(tree, "Get-CosmosAccountKeys", interpreter),
-                "Read-CosmosContainer": callArguments(tree, "Read-CosmosContainer", interpreter),
+                "Get-ManagedIdentityToken": callArguments(main, "Get-ManagedIdentityToken", interpreter),
+                "Get-CosmosAccountKeys": callArguments(main, "Get-CosmosAccountKeys", interpreter),
+                "Read-CosmosContainer": { Key: KEY, PrincipalId: "principal" },
             };
-            const accountId = `/subscriptions/${SUBSCRIPTION}/resourceGroups/cosmos-vm-identity-rg/providers/Microsoft.DocumentDB/databaseAccounts/tutorial-cosmos1a2b`;
             const operation = level === "readonly" ? "readonlykeys" : "listKeys";
+            const signed = await sdkAuthorization("GET", "colls", "dbs/Test/colls/Test", KEY, NOW);
             assert.deepEqual(requests(tree, interpreter, args), [
                 {
                     inFunction: "Get-ManagedIdentityToken",
@@ -205,7 +263,39 @@ describe("the script's requests", () => {
                     inFunction: "Read-CosmosContainer",
                     method: "GET",
                     uri: "https://tutorial-cosmos1a2b.documents.azure.com:443/dbs/Test/colls/Test",
-                    headers: { Authorization: "<$authorization>", "x-ms-date": "Sun, 29 Nov 2026 18:10:41 GMT", "x-ms-version": "2018-12-31" },
+                    // Signed exactly as Microsoft's SDK signs the same request.
+                    headers: { Authorization: signed.authorization, "x-ms-date": signed.date, "x-ms-version": "2018-12-31" },
+                    bypassProxy: false,
+                    timeoutSeconds: undefined,
+                },
+            ]);
+        });
+
+        it(`rbac mode (${level}): a data-plane token from IMDS for the account, the container read with type=aad, no key request`, () => {
+            const tree = treeFor(level, "rbac");
+            const interpreter = new Interpreter(tree, { now: NOW });
+            const main = modeBranch(tree, "rbac");
+            assert.equal(commands(main, "Get-CosmosAccountKeys").length, 0, "no keys are fetched");
+            assert.deepEqual(callArguments(main, "Read-CosmosContainer", interpreter), { aadtoken: "<$token>", principalid: "<$principalId>" });
+            const args = {
+                "Get-ManagedIdentityToken": callArguments(main, "Get-ManagedIdentityToken", interpreter),
+                "Read-CosmosContainer": { AadToken: "eyJ0eXAi.token.sig", PrincipalId: "principal" },
+            };
+            assert.deepEqual(requests(tree, interpreter, args), [
+                {
+                    inFunction: "Get-ManagedIdentityToken",
+                    method: "GET",
+                    // The account's data plane, without the port: https://tutorial-cosmos1a2b.documents.azure.com
+                    uri: "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Ftutorial-cosmos1a2b.documents.azure.com",
+                    headers: { Metadata: "true" },
+                    bypassProxy: true,
+                    timeoutSeconds: 10,
+                },
+                {
+                    inFunction: "Read-CosmosContainer",
+                    method: "GET",
+                    uri: "https://tutorial-cosmos1a2b.documents.azure.com:443/dbs/Test/colls/Test",
+                    headers: { Authorization: encodeURIComponent("type=aad&ver=1.0&sig=eyJ0eXAi.token.sig"), "x-ms-date": NOW.toUTCString(), "x-ms-version": "2018-12-31" },
                     bypassProxy: false,
                     timeoutSeconds: undefined,
                 },
@@ -287,7 +377,7 @@ describe("the script's retry policy", () => {
 });
 
 describe("the script's failures", () => {
-    const EXIT_CODES = { Unexpected: 1, NoManagedIdentity: 2, RoleMissing: 3, NotFound: 4, NetworkBlocked: 5, KeyRejected: 6 };
+    const EXIT_CODES = { Unexpected: 1, NoManagedIdentity: 2, RoleMissing: 3, NotFound: 4, NetworkBlocked: 5, CredentialRejected: 6 };
 
     it("has a distinct exit code for each failure, and every failure uses one", () => {
         const tree = treeFor("readonly");
@@ -313,6 +403,29 @@ describe("the script's failures", () => {
             + "Assign it the role 'Cosmos DB Account Reader Role' (fbdf93bf-df7d-467e-a4d2-9458aa1360c8) on that scope; new assignments can take up to 10 minutes to apply (waited 900 s).");
     });
 
+    it("in rbac mode, tells a missing data role (403 RBAC, waited for) from the firewall (403), and names the data role", () => {
+        const tree = treeFor("readonly", "rbac");
+        const interpreter = new Interpreter(tree);
+        const fn = functionDefinition(tree.rootNode, "Read-CosmosContainer");
+        const rbacDenied = assignedValue(assignmentsTo(fn, "rbacDenied")[0]);
+        const scope = interpreter.functionLocals("Read-CosmosContainer", { AadToken: "t", PrincipalId: "p" });
+        const denied = (status: number, body: string) => {
+            scope.set("response", { StatusCode: status, Body: body });
+            return interpreter.evaluate(rbacDenied, scope);
+        };
+        // Bodies as Cosmos DB returns them.
+        assert.equal(denied(403, '{"code":"Forbidden","message":"Request blocked by Auth tutorial-cosmos : Request is blocked because principal [p] does not have required RBAC permissions to perform action [Microsoft.DocumentDB/databaseAccounts/readMetadata] on resource [dbs/Test/colls/Test]."}'), true);
+        assert.equal(denied(403, '{"code":"Forbidden","message":"Request originated from IP 203.0.113.10 through public internet. This is blocked by your Cosmos DB account firewall settings."}'), false);
+        assert.equal(denied(401, "RBAC"), false);
+        assert.ok(fn.text.includes("if ($rbacDenied -and (Get-Date) -lt $roleDeadline)"));
+        assert.equal(unwrap(assignedValue(assignmentsTo(fn, "roleDeadline")[0])).text, "(Get-Date).AddSeconds($RoleWaitSeconds)");
+        const [roleMissing] = commands(fn, "Stop-Script").filter((call) => call.parameters.get("reason")!.text === "RoleMissing");
+        const local = interpreter.functionLocals("Read-CosmosContainer", { AadToken: "t", PrincipalId: "7f0c-principal" });
+        const message = String(interpreter.evaluate(roleMissing.parameters.get("message")!, local));
+        assert.equal(message, `the VM's identity (principal id 7f0c-principal) has no Cosmos DB data role on /subscriptions/${SUBSCRIPTION}/resourceGroups/cosmos-vm-identity-rg/providers/Microsoft.DocumentDB/databaseAccounts/tutorial-cosmos1a2b. `
+            + "Assign it 'Cosmos DB Built-in Data Reader' (00000000-0000-0000-0000-000000000001) with a Cosmos DB SQL role assignment scoped to the account; new assignments can take minutes to apply (waited 900 s).");
+    });
+
     it("tells apart no identity, missing account, blocked network and a rejected key", () => {
         const tree = treeFor("readonly");
         const byReason = (fnName: string) => commands(functionDefinition(tree.rootNode, fnName), "Stop-Script")
@@ -324,7 +437,8 @@ describe("the script's failures", () => {
         assert.ok(keys.some((m) => m.startsWith("NotFound") && m.includes("no Cosmos DB account")));
         assert.ok(keys.some((m) => m.startsWith("NetworkBlocked") && m.includes("cannot reach Resource Manager")));
         const data = byReason("Read-CosmosContainer");
-        assert.ok(data.some((m) => m.startsWith("KeyRejected")));
+        assert.ok(data.some((m) => m.startsWith("CredentialRejected")));
+        assert.ok(data.some((m) => m.startsWith("RoleMissing") && m.includes("no Cosmos DB data role")));
         assert.ok(data.some((m) => m.startsWith("NetworkBlocked") && m.includes("firewall")));
         assert.ok(data.some((m) => m.startsWith("NotFound") && m.includes("container")));
     });
@@ -365,28 +479,6 @@ describe("what the script prints", () => {
 });
 
 describe("the master-key signature", () => {
-    /** @azure/cosmos's header for a request at a fixed time: the SDK reads the clock itself. */
-    async function sdkAuthorization(verb: string, resourceType: string, resourceLink: string, key: string, at: Date) {
-        const RealDate = Date;
-        class FixedDate extends RealDate {
-            constructor(...args: unknown[]) {
-                if (args.length === 0) super(at.getTime());
-                else super(args[0] as string | number | Date);
-            }
-        }
-        globalThis.Date = FixedDate as DateConstructor;
-        const headers: Record<string, string> = {};
-        try {
-            // The SDK's enums are string literal types; these are their values.
-            await setAuthorizationTokenHeaderUsingMasterKey(
-                verb as Parameters<typeof setAuthorizationTokenHeaderUsingMasterKey>[0], resourceLink,
-                resourceType as Parameters<typeof setAuthorizationTokenHeaderUsingMasterKey>[2], headers, key);
-        } finally {
-            globalThis.Date = RealDate;
-        }
-        return { authorization: headers.authorization, date: headers["x-ms-date"] };
-    }
-
     const cases = [
         { verb: "GET", resourceType: "colls", resourceLink: "dbs/Test/colls/Test", at: "2026-11-29T18:10:41Z" },
         { verb: "GET", resourceType: "dbs", resourceLink: "dbs/Test", at: "2027-02-01T00:00:00Z" },

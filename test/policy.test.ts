@@ -103,6 +103,13 @@ describe("the program's own resources", () => {
         assert.deepEqual(names(checkStack(hardened)), ["cosmos-local-auth-disabled"]);
     });
 
+    it("pass in keyless mode, where even the local-auth advisory is met", async () => {
+        for (const accessLevel of ["readonly", "readwrite"]) {
+            const keyless = await evaluate(stackConfig({ accessMode: "rbac", accessLevel, encryptionAtHost: "true" }));
+            assert.deepEqual(checkStack(keyless), []);
+        }
+    });
+
     it("refuse the tutorial's open account (cosmosPublicAccess) as mandatory: relaxing it is an explicit policy-config decision", async () => {
         const open = await evaluate(stackConfig({ cosmosPublicAccess: "true" }));
         const mandatory = checkStack(open).filter((v) => v.enforcementLevel === "mandatory");
@@ -115,6 +122,9 @@ describe("each policy fires on its own unsafe variant of the program's resources
     before(async () => {
         stack = await evaluate(stackConfig());
     });
+
+    let keyless: Evaluation | undefined;
+    const keylessStack = async () => (keyless ??= await evaluate(stackConfig({ accessMode: "rbac" })));
 
     /** A deep copy of one of the program's resources' inputs, changed by `mutate`. */
     function variant(resource: DeclaredResource, mutate: (props: Record<string, any>) => void): Record<string, any> {
@@ -159,11 +169,23 @@ describe("each policy fires on its own unsafe variant of the program's resources
             // Owner, on the right scope: still far more than key access.
             mutate: (ra) => { ra.roleDefinitionId = ra.roleDefinitionId.replace(/[^/]+$/, "8e3af657-a8ff-443e-a944-82c8ea1a1a47"); },
         },
+        {
+            policy: "cosmos-data-role-built-in-on-account",
+            type: "azure-native:cosmosdb:SqlResourceSqlRoleAssignment",
+            // A custom role definition: not one of the built-in data roles.
+            mutate: (ra) => { ra.roleDefinitionId = ra.roleDefinitionId.replace(/[^/]+$/, "a1b2c3d4-0000-4000-8000-000000000000"); },
+        },
+        {
+            policy: "cosmos-data-role-built-in-on-account",
+            type: "azure-native:cosmosdb:SqlResourceSqlRoleAssignment",
+            mutate: (ra) => { ra.scope = ra.scope.replace(/\/providers\/Microsoft\.DocumentDB\/.*$/, ""); },
+        },
     ];
 
     for (const { policy, type, mutate } of cases) {
-        it(`${policy}: ${mutate.toString().replace(/\s+/g, " ").slice(0, 110)}`, () => {
-            const props = variant(single(stack, type), mutate);
+        it(`${policy}: ${mutate.toString().replace(/\s+/g, " ").slice(0, 110)}`, async () => {
+            const source = type === "azure-native:cosmosdb:SqlResourceSqlRoleAssignment" ? await keylessStack() : stack;
+            const props = variant(single(source, type), mutate);
             const fired = checkResource(type, props);
             assert.deepEqual(names(fired), [policy], JSON.stringify(fired, null, 2));
         });

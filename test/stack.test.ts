@@ -22,6 +22,7 @@ const T = {
     password: "random:index/randomPassword:RandomPassword",
     runCommand: "azure-native:compute:VirtualMachineRunCommandByVirtualMachine",
     extension: "azure-native:compute:VirtualMachineExtension",
+    sqlRoleAssignment: "azure-native:cosmosdb:SqlResourceSqlRoleAssignment",
 };
 
 const READER_ROLE_ID = "fbdf93bf-df7d-467e-a4d2-9458aa1360c8";
@@ -126,6 +127,7 @@ describe("the stack at its defaults", () => {
         assert.equal(account.inputs.disableKeyBasedMetadataWriteAccess, true);
         assert.equal(account.inputs.enableFreeTier, false);
         assert.equal(account.inputs.capabilities, undefined, "NoSQL needs no API capability");
+        assert.equal(account.inputs.disableLocalAuth, false, "keys mode: keys are the tutorial's path");
     });
 
     it("creates database Test and container Test with partition key /id and 400 RU/s on the container", () => {
@@ -166,7 +168,7 @@ describe("the stack at its defaults", () => {
         const vm = single(stack, T.vm);
         const assignment = single(stack, T.roleAssignment);
         assert.deepEqual(Object.keys(stack.outputs).sort(), [
-            "adminPassword", "adminUsername", "containerName", "cosmosAccountName", "cosmosEndpoint", "databaseName",
+            "accessMode", "accessSummary", "adminPassword", "adminUsername", "containerName", "cosmosAccountName", "cosmosEndpoint", "databaseName",
             "keyFetchScript", "resourceGroupName", "roleAssignmentId", "roleDefinitionName", "runOnVmCommand", "verification",
             "vmName", "vmPrincipalId", "vmPublicIp",
         ]);
@@ -181,6 +183,8 @@ describe("the stack at its defaults", () => {
         assert.equal(value("databaseName"), "Test");
         assert.equal(value("containerName"), "Test");
         assert.equal(value("roleDefinitionName"), "Cosmos DB Account Reader Role");
+        assert.equal(value("accessMode"), "keys");
+        assert.match(String(value("accessSummary")), /^keys mode: the VM's identity holds Cosmos DB Account Reader Role on the account and can fetch the read-only keys/);
         assert.equal(value("roleAssignmentId"), assignment.id);
         assert.match(String(value("roleAssignmentId")), /\/providers\/Microsoft\.Authorization\/roleAssignments\/[0-9a-f-]{36}$/);
         for (const [name, output] of Object.entries(stack.outputs)) {
@@ -441,5 +445,78 @@ describe("invalid configuration", () => {
         const stack = await evaluate({});
         assert.ok(stack.error instanceof ConfigError);
         assert.deepEqual(stack.resources, []);
+    });
+});
+
+describe("keyless mode (accessMode: rbac)", () => {
+    for (const [level, roleName, roleId] of [
+        ["readonly", "Cosmos DB Built-in Data Reader", "00000000-0000-0000-0000-000000000001"],
+        ["readwrite", "Cosmos DB Built-in Data Contributor", "00000000-0000-0000-0000-000000000002"],
+    ] as const) {
+        it(`${level}: grants ${roleName} through a Cosmos DB SQL role assignment on the account, and no key role`, async () => {
+            const stack = await evaluate(stackConfig({ accessMode: "rbac", accessLevel: level }));
+            assert.equal(stack.error, undefined, String(stack.error));
+            assert.equal(ofType(stack, T.roleAssignment).length, 0, "no control-plane key role");
+            const assignment = single(stack, T.sqlRoleAssignment);
+            const account = single(stack, T.account);
+            const vm = single(stack, T.vm);
+            assert.equal(assignment.inputs.principalId, VM_PRINCIPAL_ID);
+            assert.equal(assignment.inputs.scope, account.id);
+            assert.equal(assignment.inputs.roleDefinitionId, `${account.id}/sqlRoleDefinitions/${roleId}`);
+            assert.equal(assignment.inputs.accountName, account.state.name);
+            assert.equal(assignment.inputs.resourceGroupName, single(stack, T.rg).state.name);
+            assert.match(assignment.inputs.roleAssignmentId, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+            assert.equal(assignment.deleteBeforeReplace, true);
+            assert.ok(assignment.dependencies.includes(vm.urn) && assignment.dependencies.includes(account.urn));
+            assert.equal(stack.outputs.roleDefinitionName.value, roleName);
+            assert.equal(stack.outputs.roleAssignmentId.value, assignment.id);
+            assert.equal(stack.outputs.accessMode.value, "rbac");
+            assert.match(String(stack.outputs.accessSummary.value), new RegExp(`^rbac mode: the VM's identity holds ${roleName} .* Keys are disabled on the account`));
+        });
+    }
+
+    it("disables local (key) authentication on the account", async () => {
+        const stack = await evaluate(stackConfig({ accessMode: "rbac" }));
+        assert.equal(single(stack, T.account).inputs.disableLocalAuth, true);
+    });
+
+    it("renders the script in rbac mode and verifies on deploy after the SQL role assignment", async () => {
+        const stack = await evaluate(stackConfig({ accessMode: "rbac" }));
+        const script = String(stack.outputs.keyFetchScript.value);
+        assert.ok(script.includes("[string]$AccessMode = 'rbac'"));
+        const run = single(stack, T.runCommand);
+        assert.equal(run.inputs.source.script, script);
+        assert.ok(run.dependencies.includes(single(stack, T.sqlRoleAssignment).urn));
+        assert.ok(run.dependencies.includes(single(stack, T.container).urn));
+    });
+
+    it("keeps the role assignment id stable across runs and changes it with the role", async () => {
+        const id = async (config: Record<string, string>) => single(await evaluate(stackConfig(config)), T.sqlRoleAssignment).inputs.roleAssignmentId;
+        const reader = await id({ accessMode: "rbac" });
+        assert.equal(await id({ accessMode: "rbac" }), reader);
+        assert.notEqual(await id({ accessMode: "rbac", accessLevel: "readwrite" }), reader);
+    });
+
+    it("switching modes updates the account in place: only disableLocalAuth changes, so no replacement and no data loss", async () => {
+        const keys = await evaluate(stackConfig());
+        const rbac = await evaluate(stackConfig({ accessMode: "rbac" }));
+        const changed = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+            [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key])).sort();
+        const [accountBefore, accountAfter] = [single(keys, T.account), single(rbac, T.account)];
+        assert.equal(accountAfter.urn, accountBefore.urn, "same resource, not a new one");
+        assert.deepEqual(changed(accountBefore.inputs, accountAfter.inputs), ["disableLocalAuth"]);
+        // What would force a new account (its name, group, region, kind, offer) is untouched.
+        for (const key of ["accountName", "resourceGroupName", "location", "locations", "kind", "databaseAccountOfferType"]) {
+            assert.deepEqual(accountAfter.inputs[key], accountBefore.inputs[key], key);
+        }
+        for (const type of [T.database, T.container, T.vm, T.subnet]) {
+            assert.equal(single(rbac, type).urn, single(keys, type).urn);
+            assert.deepEqual(changed(single(keys, type).inputs, single(rbac, type).inputs), [], `${type} is untouched`);
+        }
+        // The grant is swapped: the key role goes, the data role comes.
+        assert.equal(ofType(keys, T.sqlRoleAssignment).length, 0);
+        assert.equal(ofType(rbac, T.roleAssignment).length, 0);
+        // The script changes (its AccessMode default), so the deploy-time verification runs again, in the new mode.
+        assert.notEqual(single(rbac, T.runCommand).inputs.source.script, single(keys, T.runCommand).inputs.source.script);
     });
 });

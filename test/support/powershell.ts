@@ -288,6 +288,28 @@ export interface InterpreterHooks {
     commands?: Record<string, (invocation: InvokedCommand, evaluate: (node: Node) => PsValue) => PsValue>;
 }
 
+function truthy(value: PsValue): boolean {
+    if (Array.isArray(value)) return value.length > 0;
+    return Boolean(value);
+}
+
+/** PowerShell's comparison operators (case-insensitive by default), on strings and numbers. */
+function compare(left: PsValue, operator: string, right: PsValue): boolean {
+    const fold = (value: PsValue) => (typeof value === "string" ? value.toLowerCase() : value);
+    const [a, b] = [fold(left), fold(right)];
+    switch (operator) {
+        case "-eq": return a === b || (typeof a === "number" || typeof b === "number" ? Number(a) === Number(b) : false);
+        case "-ne": return !compare(left, "-eq", right);
+        case "-lt": return Number(a) < Number(b);
+        case "-le": return Number(a) <= Number(b);
+        case "-gt": return Number(a) > Number(b);
+        case "-ge": return Number(a) >= Number(b);
+        case "-in": return Array.isArray(right) && right.some((item) => compare(left, "-eq", item));
+        case "-match": return new RegExp(String(right), "i").test(String(left));
+        default: throw new Error(`unsupported comparison ${operator}`);
+    }
+}
+
 /** A named argument, matched case-insensitively as PowerShell binds parameters. */
 function argument(args: Record<string, PsValue>, name: string): PsValue {
     const key = Object.keys(args).find((candidate) => candidate.toLowerCase() === name.toLowerCase());
@@ -335,21 +357,48 @@ export class Interpreter {
         return result instanceof Return ? result.value : undefined;
     }
 
-    /** Binds a function's parameters and evaluates its plain-variable assignments, in order, skipping those it cannot. */
+    /**
+     * Binds a function's parameters and walks its body once, in order, evaluating plain-variable
+     * assignments (the first of each wins), descending only into the branch an `if` takes when its
+     * condition can be evaluated, and once into loop and try bodies. What it cannot evaluate (a
+     * request, a clock read) it leaves unset.
+     */
     functionLocals(name: string, args: Record<string, PsValue>, scope: Scope = this.scriptScope()): Scope {
         const definition = functionDefinition(this.tree.rootNode, name);
         const local = new Scope(scope);
         for (const parameter of functionParameters(definition)) local.set(parameter.name, argument(args, parameter.name));
-        for (const assignment of allNodes(definition).filter((node) => node.type === "assignment_expression")) {
-            const target = unwrap(named(assignment)[0]);
-            if (target.type !== "variable" || local.has(target.text.slice(1))) continue;
-            try {
-                local.set(target.text.slice(1), this.evaluate(assignedValue(assignment), local));
-            } catch {
-                // Not straight-line (a request, a clock read): left unset.
+        const body = allNodes(definition).find((node) => node.type === "statement_list" && node.parent?.type !== "param_block");
+        if (body) this.walk(named(body), local);
+        return local;
+    }
+
+    private walk(nodes: Node[], scope: Scope): void {
+        for (const raw of nodes) {
+            const node = unwrap(raw);
+            if (node.type === "assignment_expression") {
+                const target = unwrap(named(node)[0]);
+                if (target.type !== "variable" || scope.has(target.text.slice(1))) continue;
+                try {
+                    scope.set(target.text.slice(1), this.evaluate(assignedValue(node), scope));
+                } catch {
+                    // Not straight-line: left unset.
+                }
+            } else if (node.type === "if_statement") {
+                let taken: boolean;
+                try {
+                    taken = truthy(this.evaluate(node.childForFieldName("condition")!, scope));
+                } catch {
+                    continue; // unknown condition: neither branch
+                }
+                const block = taken
+                    ? named(node).find((child) => child.type === "statement_block")
+                    : node.childForFieldName("else_clause") ? named(node.childForFieldName("else_clause")!).find((child) => child.type === "statement_block") : undefined;
+                if (block) this.walk(statements(block), scope);
+            } else if (["while_statement", "for_statement", "foreach_statement", "try_statement"].includes(node.type)) {
+                const block = named(node).find((child) => child.type === "statement_block");
+                if (block) this.walk(statements(block), scope);
             }
         }
-        return local;
     }
 
     private run(nodes: Node[], scope: Scope): PsValue | Return {
@@ -439,6 +488,27 @@ export class Interpreter {
                 if (Array.isArray(target)) return target[index as number];
                 throw new Error(`unsupported element access ${node.text}`);
             }
+            case "comparison_expression": {
+                const [left, operatorNode, right] = named(node);
+                return compare(this.evaluate(left, scope), operatorNode.text.toLowerCase(), this.evaluate(right, scope));
+            }
+            case "logical_expression": {
+                const [left, right] = named(node);
+                const operator = node.text.slice(left.endIndex - node.startIndex, right.startIndex - node.startIndex).trim().toLowerCase();
+                const a = truthy(this.evaluate(left, scope));
+                if (operator === "-and") return a && truthy(this.evaluate(right, scope));
+                if (operator === "-or") return a || truthy(this.evaluate(right, scope));
+                throw new Error(`unsupported logical operator ${operator}`);
+            }
+            case "cast_expression": {
+                const [typeNode, valueNode] = named(node);
+                const type = this.typeName(typeNode);
+                const value = this.evaluate(valueNode, scope);
+                if (type === "uri") return new URL(String(value));
+                if (type === "string") return String(value);
+                if (type === "int") return Math.trunc(Number(value));
+                throw new Error(`unsupported cast [${type}]`);
+            }
             case "member_access":
                 return this.member(node, scope);
             case "invokation_expression":
@@ -485,6 +555,7 @@ export class Interpreter {
             const type = this.typeName(target);
             if (type === "text.encoding" && member === "utf8") return "utf8-encoding";
             if (type === "datetime" && member === "utcnow") return this.hooks.now ?? new Date();
+            if (type === "uripartial") return memberNode.text;
             throw new Error(`unsupported static member [${type}]::${member}`);
         }
         const value = this.evaluate(target, scope);
@@ -533,6 +604,8 @@ export class Interpreter {
         if (target instanceof Hmac && method === "computehash") return crypto.createHmac("sha256", target.key).update(args[0] as Buffer).digest();
         if (target instanceof Hmac && method === "dispose") return undefined;
         if (target instanceof Date && method === "tostring" && args[0] === "r") return target.toUTCString();
+        // Uri.GetLeftPart(Authority): scheme and host, without a default port.
+        if (target instanceof URL && method === "getleftpart" && args[0] === "Authority") return target.origin;
         throw new Error(`unsupported method call ${node.text.slice(0, 80)}`);
     }
 
@@ -548,6 +621,12 @@ export class Interpreter {
         }
         const implementation = this.hooks.commands?.[name];
         if (implementation) return implementation(invocation, (child) => this.evaluate(child, scope));
+        // A function of the script itself: bind named arguments and run it.
+        if (allNodes(this.tree.rootNode).some((n) => n.type === "function_statement" && n.text.toLowerCase().startsWith(`function ${name}`))) {
+            const args: Record<string, PsValue> = {};
+            for (const [parameter, value] of invocation.parameters) args[parameter] = value ? this.evaluate(value, scope) : true;
+            return this.call(invocation.name, args, scope);
+        }
         throw new Error(`unsupported command ${invocation.name}`);
     }
 }
