@@ -22,7 +22,7 @@ function runUnderPulumiRunner(config: Record<string, string>) {
     // The test process's own TypeScript loader must not leak into the child.
     delete env.NODE_OPTIONS;
     delete env.TS_NODE_TRANSPILE_ONLY;
-    const child = spawnSync(process.execPath, [path.join(__dirname, "support", "runUnderPulumiRunner.js")], {
+    const child = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "tools", "runUnderPulumiRunner.js")], {
         cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 60_000,
     });
     const line = child.stdout.trim().split("\n").pop() ?? "";
