@@ -95,7 +95,8 @@ const verificationRun = settings.verifyOnDeploy
         location: settings.location,
         vmName: vm.vmName,
         script: keyFetchScriptText,
-        waitFor: [access.assignment, cosmos.container],
+        // The grant and the container it proves; and the VM's extensions, which must not overlap it.
+        waitFor: [access.assignment, cosmos.container, vm.extensionsReady],
     })
     : undefined;
 

@@ -45,6 +45,11 @@ export class WindowsVm extends pulumi.ComponentResource {
     public readonly principalId: pulumi.Output<string>;
     public readonly publicIpAddress: pulumi.Output<string>;
     public readonly subnetId: pulumi.Output<string>;
+    /**
+     * The VM's last extension operation. Azure runs a VM's extension operations (Run Command
+     * included) one at a time and refuses one that overlaps another, so later ones wait for it.
+     */
+    public readonly extensionsReady: pulumi.Resource;
 
     constructor(name: string, args: WindowsVmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cosmos-vm-identity:index:WindowsVm", name, {}, opts);
@@ -139,7 +144,7 @@ export class WindowsVm extends pulumi.ComponentResource {
         }, parent);
 
         // Boot integrity monitoring: lets Defender for Cloud attest the Trusted Launch boot chain.
-        new compute.VirtualMachineExtension(`${name}-guest-attestation`, {
+        const guestAttestation = new compute.VirtualMachineExtension(`${name}-guest-attestation`, {
             resourceGroupName,
             location,
             vmName: vm.name,
@@ -182,6 +187,7 @@ export class WindowsVm extends pulumi.ComponentResource {
         });
         this.publicIpAddress = publicIp.ipAddress.apply((ip) => ip ?? "");
         this.subnetId = subnet.id;
+        this.extensionsReady = guestAttestation;
         this.registerOutputs({
             vmName: this.vmName,
             vmId: this.vmId,

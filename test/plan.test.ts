@@ -91,6 +91,7 @@ describe("the plan", () => {
             "tutorial_cosmos --> vm_reads_cosmos_keys_role",
             "vm_reads_cosmos_keys_role --> verify_key_fetch_run",
             "tutorial_container --> verify_key_fetch_run",
+            "tutorial_guest_attestation --> verify_key_fetch_run",
             "tutorial_subnet --> tutorial_cosmos",
             "tutorial_nic --> tutorial_vm",
             "tutorial_database --> tutorial_container",

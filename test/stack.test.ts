@@ -317,9 +317,9 @@ describe("proof on deploy (verifyOnDeploy)", () => {
         assert.equal(run.inputs.protectedParameters, undefined);
     });
 
-    it("runs only after the role assignment and the container exist", () => {
+    it("runs only after the role assignment and the container exist, and after the VM's extension (Azure refuses overlapping extension operations)", () => {
         const run = single(stack, T.runCommand);
-        for (const needed of [single(stack, T.roleAssignment), single(stack, T.container), single(stack, T.vm)]) {
+        for (const needed of [single(stack, T.roleAssignment), single(stack, T.container), single(stack, T.vm), single(stack, T.extension)]) {
             assert.ok(run.dependencies.includes(needed.urn), `the run command must wait for ${needed.type}`);
         }
     });
