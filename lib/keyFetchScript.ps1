@@ -28,6 +28,7 @@
 
 .EXAMPLE
     $keys = .\Get-CosmosDbKeys.ps1 -PassThru
+    Returns the keys object; assign it, or PowerShell prints it (keys included).
 #>
 [CmdletBinding()]
 param(
@@ -74,7 +75,7 @@ $ExitCodes = @{ Unexpected = 1; NoManagedIdentity = 2; RoleMissing = 3; NotFound
 function Stop-Script {
     param(
         [Parameter(Mandatory = $true)][string]$Reason,
-        [Parameter(Mandatory = $true)][string]$Message
+        [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Message
     )
     [Console]::Error.WriteLine("ERROR ($Reason): $Message")
     exit $ExitCodes[$Reason]
@@ -95,7 +96,12 @@ function Invoke-HttpRequest {
     $request.Method = $Method
     $request.Timeout = $TimeoutSeconds * 1000
     $request.ReadWriteTimeout = $TimeoutSeconds * 1000
-    if ($BypassProxy) { $request.Proxy = $null }
+    if ($BypassProxy) {
+        $request.Proxy = $null
+    } elseif ($null -ne $request.Proxy) {
+        # An authenticating proxy gets the account's own credentials, as browsers give them.
+        $request.Proxy.Credentials = [Net.CredentialCache]::DefaultNetworkCredentials
+    }
     foreach ($name in $Headers.Keys) { $request.Headers[$name] = [string]$Headers[$name] }
     if ($Method -eq 'POST') { $request.ContentLength = 0 }
     $response = $null
@@ -111,26 +117,39 @@ function Invoke-HttpRequest {
             return [pscustomobject]@{ StatusCode = 0; Body = ''; RetryAfter = 0; Failure = "$($webError.Status): $($webError.Message)" }
         }
     }
+    $statusCode = [int]$response.StatusCode
+    $retryAfter = 0
+    [void][int]::TryParse([string]$response.Headers['Retry-After'], [ref]$retryAfter)
+    # Cosmos DB says how long to back off in milliseconds instead.
+    $retryAfterMs = 0
+    if ([int]::TryParse([string]$response.Headers['x-ms-retry-after-ms'], [ref]$retryAfterMs)) {
+        $retryAfter = [Math]::Max($retryAfter, [int][Math]::Ceiling($retryAfterMs / 1000))
+    }
     try {
         $reader = New-Object System.IO.StreamReader -ArgumentList $response.GetResponseStream()
         $body = $reader.ReadToEnd()
+    } catch {
+        # The answer broke off mid-body (timeout, reset): treat it as no answer, which callers retry.
+        return [pscustomobject]@{ StatusCode = 0; Body = ''; RetryAfter = 0; Failure = "reading the response failed: $($_.Exception.Message)" }
     } finally {
         $response.Close()
     }
-    $retryAfter = 0
-    [void][int]::TryParse([string]$response.Headers['Retry-After'], [ref]$retryAfter)
-    return [pscustomobject]@{ StatusCode = [int]$response.StatusCode; Body = $body; RetryAfter = $retryAfter; Failure = '' }
+    return [pscustomobject]@{ StatusCode = $statusCode; Body = $body; RetryAfter = $retryAfter; Failure = '' }
 }
 
 function Get-ErrorCode {
     # Resource Manager errors are {"error":{"code":..}}; IMDS and Cosmos DB use {"error":..} or {"code":..}.
     param([string]$Body)
-    try { $parsed = ConvertFrom-Json -InputObject $Body } catch { return '' }
-    if ($null -eq $parsed) { return '' }
-    $errorProperty = $parsed.PSObject.Properties['error']
-    if ($null -ne $errorProperty -and $errorProperty.Value -is [string]) { return $errorProperty.Value }
-    if ($null -ne $errorProperty -and $null -ne $errorProperty.Value.PSObject.Properties['code']) { return [string]$errorProperty.Value.code }
-    if ($null -ne $parsed.PSObject.Properties['code']) { return [string]$parsed.code }
+    try {
+        $parsed = ConvertFrom-Json -InputObject $Body
+        if ($null -eq $parsed) { return '' }
+        $errorProperty = $parsed.PSObject.Properties['error']
+        if ($null -ne $errorProperty -and $errorProperty.Value -is [string]) { return $errorProperty.Value }
+        if ($null -ne $errorProperty -and $null -ne $errorProperty.Value -and $null -ne $errorProperty.Value.PSObject.Properties['code']) { return [string]$errorProperty.Value.code }
+        if ($null -ne $parsed.PSObject.Properties['code']) { return [string]$parsed.code }
+    } catch {
+        # Not JSON, or not the shape we know: no code to report.
+    }
     return ''
 }
 
@@ -190,14 +209,21 @@ function Get-CosmosAccountKeys {
     $role = $KeyRoles[$AccessLevel]
     $accountId = "/subscriptions/$SubscriptionId/resourceGroups/$ResourceGroupName/providers/Microsoft.DocumentDB/databaseAccounts/$AccountName"
     $uri = $ResourceManagerEndpoint.TrimEnd('/') + $accountId + '/' + $role.Operation + '?api-version=' + $ArmApiVersion
-    $deadline = (Get-Date).AddSeconds($RoleWaitSeconds)
+    $deadline = [DateTime]::UtcNow.AddSeconds($RoleWaitSeconds)
     $delaySeconds = 5
     $transientFailures = 0
+    $tokenRefreshed = $false
     while ($true) {
         $response = Invoke-HttpRequest -Uri $uri -Method POST -Headers @{ Authorization = "Bearer $Token" }
         if ($response.StatusCode -eq 200) { return ConvertFrom-Json -InputObject $response.Body }
         $code = Get-ErrorCode -Body $response.Body
-        if ($response.StatusCode -eq 403 -and $code -eq 'AuthorizationFailed' -and (Get-Date) -lt $deadline) {
+        if ($response.StatusCode -eq 401 -and -not $tokenRefreshed) {
+            # The token expired during a long wait: IMDS hands out a fresh one.
+            $Token = Get-ManagedIdentityToken -Resource $ResourceManagerEndpoint
+            $tokenRefreshed = $true
+            continue
+        }
+        if ($response.StatusCode -eq 403 -and $code -eq 'AuthorizationFailed' -and [DateTime]::UtcNow -lt $deadline) {
             # A new role assignment takes minutes to reach Resource Manager's cache.
             Wait-BeforeRetry -Seconds $delaySeconds -RetryAfter 0 -Why "no permission yet for $($role.Operation) (role assignment still propagating?)"
             $delaySeconds = [Math]::Min($delaySeconds * 2, 30)
@@ -253,9 +279,10 @@ function Read-CosmosContainer {
     )
     $resourceLink = "dbs/$DatabaseName/colls/$ContainerName"
     $uri = $CosmosEndpoint.TrimEnd('/') + '/dbs/' + [Uri]::EscapeDataString($DatabaseName) + '/colls/' + [Uri]::EscapeDataString($ContainerName)
-    $roleDeadline = (Get-Date).AddSeconds($RoleWaitSeconds)
-    $networkDeadline = (Get-Date).AddSeconds($NetworkWaitSeconds)
+    $roleDeadline = [DateTime]::UtcNow.AddSeconds($RoleWaitSeconds)
+    $networkDeadline = [DateTime]::UtcNow.AddSeconds($NetworkWaitSeconds)
     $transientFailures = 0
+    $tokenRefreshed = $false
     while ($true) {
         $date = [DateTime]::UtcNow.ToString('r')
         if ($AadToken) {
@@ -265,14 +292,20 @@ function Read-CosmosContainer {
         }
         $response = Invoke-HttpRequest -Uri $uri -Method GET -Headers @{ Authorization = $authorization; 'x-ms-date' = $date; 'x-ms-version' = $CosmosApiVersion }
         if ($response.StatusCode -eq 200) { return ConvertFrom-Json -InputObject $response.Body }
+        if ($response.StatusCode -eq 401 -and $AadToken -and -not $tokenRefreshed) {
+            # The token expired during a long wait: IMDS hands out a fresh one.
+            $AadToken = Get-ManagedIdentityToken -Resource (Get-CosmosTokenResource -Endpoint $CosmosEndpoint)
+            $tokenRefreshed = $true
+            continue
+        }
         # Cosmos DB answers 403 both for a missing data role (RBAC) and for its firewall.
         $rbacDenied = $response.StatusCode -eq 403 -and $response.Body -match 'RBAC'
-        if ($rbacDenied -and (Get-Date) -lt $roleDeadline) {
+        if ($rbacDenied -and [DateTime]::UtcNow -lt $roleDeadline) {
             # A new Cosmos DB role assignment takes minutes to apply.
             Wait-BeforeRetry -Seconds 15 -RetryAfter 0 -Why 'no data-plane role yet (role assignment still propagating?)'
             continue
         }
-        if ($response.StatusCode -eq 403 -and -not $rbacDenied -and (Get-Date) -lt $networkDeadline) {
+        if ($response.StatusCode -eq 403 -and -not $rbacDenied -and [DateTime]::UtcNow -lt $networkDeadline) {
             # The account's network rules (VNet service endpoint, IP filter) take minutes to apply.
             Wait-BeforeRetry -Seconds 15 -RetryAfter 0 -Why 'Cosmos DB refused the connection (403: network rules still applying?)'
             continue
@@ -291,7 +324,7 @@ function Read-CosmosContainer {
     }
     switch ($response.StatusCode) {
         0 { Stop-Script -Reason NetworkBlocked -Message "cannot reach Cosmos DB at $CosmosEndpoint ($($response.Failure)). The VM needs outbound HTTPS (443) to it." }
-        401 { Stop-Script -Reason CredentialRejected -Message "Cosmos DB rejected the $AccessMode credential for $resourceLink (HTTP 401: $($response.Body)). With keys: is local (key) authentication disabled on the account? With rbac: was the token issued for $(Get-CosmosTokenResource -Endpoint $CosmosEndpoint)?" }
+        401 { Stop-Script -Reason CredentialRejected -Message "Cosmos DB rejected the $AccessMode credential for $resourceLink (HTTP 401: $($response.Body)). With keys: is local (key) authentication disabled on the account, or is the VM's clock more than 15 minutes off? With rbac: was the token issued for $(Get-CosmosTokenResource -Endpoint $CosmosEndpoint)?" }
         403 { Stop-Script -Reason NetworkBlocked -Message "Cosmos DB refused this VM (HTTP 403: $($response.Body)). Check the account's firewall: it must admit this VM's subnet or address." }
         404 { Stop-Script -Reason NotFound -Message "container '$ContainerName' in database '$DatabaseName' does not exist in account '$AccountName'." }
     }
@@ -332,11 +365,14 @@ try {
         if ($ShowKeys) { $keys | Format-List | Out-String | Write-Host }
 
         $primaryKey = [string]$keys.($KeyRoles[$AccessLevel].PrimaryKey)
+        if (-not $primaryKey) {
+            Stop-Script -Reason Unexpected -Message "the $($KeyRoles[$AccessLevel].Operation) response has no $($KeyRoles[$AccessLevel].PrimaryKey)"
+        }
         $container = Read-CosmosContainer -Key $primaryKey -PrincipalId $principalId
         Write-Host "OK: the $($KeyRoles[$AccessLevel].PrimaryKey) read container '$($container.id)' in database '$DatabaseName' (partition key $($container.partitionKey.paths -join ','))"
 
         if ($PassThru) { Write-Output $keys }
     }
 } catch {
-    Stop-Script -Reason Unexpected -Message $_.Exception.Message
+    Stop-Script -Reason Unexpected -Message "$($_.Exception.Message) (line $($_.InvocationInfo.ScriptLineNumber))"
 }

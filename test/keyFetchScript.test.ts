@@ -327,6 +327,13 @@ describe("the script's requests", () => {
         assert.ok(proxyAssignment, "the helper sets $request.Proxy");
         assert.equal(unwrap(assignedValue(proxyAssignment)).text, "$null");
         assert.ok(guardedBy(proxyAssignment, "BypassProxy"), "and only when -BypassProxy is given");
+        // Other requests keep the system proxy, with the account's credentials for an authenticating one.
+        assert.ok(helper.text.includes("$request.Proxy.Credentials = [Net.CredentialCache]::DefaultNetworkCredentials"));
+        // Throttling hints: Retry-After (seconds) and Cosmos DB's x-ms-retry-after-ms.
+        assert.ok(helper.text.includes("$response.Headers['Retry-After']") && helper.text.includes("$response.Headers['x-ms-retry-after-ms']"));
+        // An answer that breaks off mid-body counts as no answer (status 0), which every caller retries.
+        const readFailure = allNodes(helper).find((n) => n.type === "catch_clause" && n.text.includes("reading the response failed"));
+        assert.ok(readFailure && readFailure.text.includes("StatusCode = 0"));
         // A POST without a body still needs Content-Length: 0, or servers answer 411.
         assert.ok(helper.text.includes("if ($Method -eq 'POST') { $request.ContentLength = 0 }"));
         // TLS 1.2 is switched on for .NET Framework before any request.
@@ -367,8 +374,11 @@ describe("the script's retry policy", () => {
     it("waits for a new role assignment (403 AuthorizationFailed) up to RoleWaitSeconds, then retries only transient failures, a bounded number of times", () => {
         const tree = treeFor("readonly");
         const fn = functionDefinition(tree.rootNode, "Get-CosmosAccountKeys");
-        assert.ok(fn.text.includes("if ($response.StatusCode -eq 403 -and $code -eq 'AuthorizationFailed' -and (Get-Date) -lt $deadline)"));
-        assert.equal(unwrap(assignedValue(assignmentsTo(fn, "deadline")[0])).text, "(Get-Date).AddSeconds($RoleWaitSeconds)");
+        assert.ok(fn.text.includes("if ($response.StatusCode -eq 403 -and $code -eq 'AuthorizationFailed' -and [DateTime]::UtcNow -lt $deadline)"));
+        // UTC: a daylight-saving change cannot stretch or cut the wait.
+        assert.equal(unwrap(assignedValue(assignmentsTo(fn, "deadline")[0])).text, "[DateTime]::UtcNow.AddSeconds($RoleWaitSeconds)");
+        // A token that expires during the wait is replaced once, not retried forever.
+        assert.ok(fn.text.includes("if ($response.StatusCode -eq 401 -and -not $tokenRefreshed)"));
         assert.ok(fn.text.includes("(Test-Transient -Response $response) -and $transientFailures -lt $TransientMaxAttempts"));
         assert.equal(new Interpreter(tree).scriptScope().get("TransientMaxAttempts"), 6);
         const transient = functionDefinition(tree.rootNode, "Test-Transient");
@@ -417,8 +427,8 @@ describe("the script's failures", () => {
         assert.equal(denied(403, '{"code":"Forbidden","message":"Request blocked by Auth tutorial-cosmos : Request is blocked because principal [p] does not have required RBAC permissions to perform action [Microsoft.DocumentDB/databaseAccounts/readMetadata] on resource [dbs/Test/colls/Test]."}'), true);
         assert.equal(denied(403, '{"code":"Forbidden","message":"Request originated from IP 203.0.113.10 through public internet. This is blocked by your Cosmos DB account firewall settings."}'), false);
         assert.equal(denied(401, "RBAC"), false);
-        assert.ok(fn.text.includes("if ($rbacDenied -and (Get-Date) -lt $roleDeadline)"));
-        assert.equal(unwrap(assignedValue(assignmentsTo(fn, "roleDeadline")[0])).text, "(Get-Date).AddSeconds($RoleWaitSeconds)");
+        assert.ok(fn.text.includes("if ($rbacDenied -and [DateTime]::UtcNow -lt $roleDeadline)"));
+        assert.equal(unwrap(assignedValue(assignmentsTo(fn, "roleDeadline")[0])).text, "[DateTime]::UtcNow.AddSeconds($RoleWaitSeconds)");
         const [roleMissing] = commands(fn, "Stop-Script").filter((call) => call.parameters.get("reason")!.text === "RoleMissing");
         const local = interpreter.functionLocals("Read-CosmosContainer", { AadToken: "t", PrincipalId: "7f0c-principal" });
         const message = String(interpreter.evaluate(roleMissing.parameters.get("message")!, local));
