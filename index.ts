@@ -38,8 +38,9 @@ const vm = new WindowsVm("tutorial", {
         ? undefined
         : { time: settings.autoShutdownTime, timeZone: settings.autoShutdownTimeZone },
     encryptionAtHost: settings.encryptionAtHost,
-    // The Cosmos account admits the VM's subnet through this service endpoint.
-    subnetServiceEndpoints: settings.cosmosPublicAccess ? [] : ["Microsoft.AzureCosmosDB"],
+    // The Cosmos account admits the VM's subnet through this service endpoint. Kept even when the
+    // account is public, so that switching cosmosPublicAccess never removes an endpoint a rule still uses.
+    subnetServiceEndpoints: ["Microsoft.AzureCosmosDB"],
 });
 
 const cosmos = new CosmosNoSqlAccount("tutorial", {
@@ -72,6 +73,8 @@ const access = settings.accessMode === "keys"
         accountName: cosmos.accountName,
         accountId: cosmos.accountId,
         accessLevel: settings.accessLevel,
+        // Cosmos DB runs one control-plane operation per account at a time (412 otherwise).
+        waitFor: [cosmos.container],
     });
 
 const keyFetchScriptText = pulumi
@@ -93,7 +96,7 @@ const verificationRun = settings.verifyOnDeploy
     ? new KeyFetchVerification("verify-key-fetch", {
         resourceGroupName: resourceGroup.name,
         location: settings.location,
-        vmName: vm.vmName,
+        vm: vm.vm,
         script: keyFetchScriptText,
         // The grant and the container it proves; and the VM's extensions, which must not overlap it.
         waitFor: [access.assignment, cosmos.container, vm.extensionsReady],

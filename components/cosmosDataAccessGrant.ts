@@ -15,6 +15,8 @@ export interface CosmosDataAccessGrantArgs {
     accountId: pulumi.Input<string>;
     /** Required. readonly: Built-in Data Reader; readwrite: Built-in Data Contributor. */
     accessLevel: AccessLevel;
+    /** Optional. Operations on the same account that must finish first (Cosmos DB allows one at a time). */
+    waitFor?: pulumi.Resource[];
 }
 
 /**
@@ -42,6 +44,7 @@ export class CosmosDataAccessGrant extends pulumi.ComponentResource {
             scope: args.accountId,
         }, {
             parent: this,
+            dependsOn: args.waitFor,
             // Cosmos DB refuses a second assignment of the same role to the same principal on the same scope.
             deleteBeforeReplace: true,
         });

@@ -41,6 +41,8 @@ export class CosmosKeyAccessGrant extends pulumi.ComponentResource {
             // Azure refuses a second assignment of the same role to the same principal on the same
             // scope (409 RoleAssignmentExists), so a replacement must delete the old one first.
             deleteBeforeReplace: true,
+            // An assignment's role cannot change in place: a new access level is a new assignment.
+            replaceOnChanges: ["roleDefinitionId"],
         });
 
         this.roleDefinitionName = role.name;

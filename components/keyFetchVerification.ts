@@ -6,8 +6,8 @@ export interface KeyFetchVerificationArgs {
     resourceGroupName: pulumi.Input<string>;
     /** Required. Region of the VM. */
     location: pulumi.Input<string>;
-    /** Required. The VM that runs the script. */
-    vmName: pulumi.Input<string>;
+    /** Required. The VM that runs the script; the run is deleted with it. */
+    vm: compute.VirtualMachine;
     /** Required. The key-fetch script; a change re-runs it. */
     script: pulumi.Input<string>;
     /** Required. What the script needs to succeed (the access grant, the container): it runs after them. */
@@ -41,18 +41,24 @@ export class KeyFetchVerification extends pulumi.ComponentResource {
         const runCommand = new compute.VirtualMachineRunCommandByVirtualMachine(`${name}-run`, {
             resourceGroupName: args.resourceGroupName,
             location: args.location,
-            vmName: args.vmName,
+            vmName: args.vm.name,
             runCommandName: "verify-cosmos-access",
             source: { script: args.script },
             asyncExecution: false,
             treatFailureAsDeploymentFailure: true,
             timeoutInSeconds: VERIFICATION_TIMEOUT_SECONDS,
-        }, { parent: this, dependsOn: args.waitFor });
+        }, {
+            parent: this,
+            dependsOn: args.waitFor,
+            // A run command is a VM extension: Azure refuses to delete it while the VM is stopped
+            // (after the evening auto-shutdown), and deleting the VM removes it anyway.
+            deletedWith: args.vm,
+        });
 
         // The resource itself does not carry the run's outcome; its instance view does.
         const view = compute.getVirtualMachineRunCommandByVirtualMachineOutput({
             resourceGroupName: args.resourceGroupName,
-            vmName: args.vmName,
+            vmName: args.vm.name,
             runCommandName: runCommand.name,
             expand: "instanceView",
         }, { parent: this });

@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as compute from "@pulumi/azure-native/compute";
 import * as devtestlab from "@pulumi/azure-native/devtestlab";
@@ -50,11 +51,20 @@ export class WindowsVm extends pulumi.ComponentResource {
      * included) one at a time and refuses one that overlaps another, so later ones wait for it.
      */
     public readonly extensionsReady: pulumi.Resource;
+    /** The VM itself, for resources that are deleted with it. */
+    public readonly vm: compute.VirtualMachine;
 
     constructor(name: string, args: WindowsVmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cosmos-vm-identity:index:WindowsVm", name, {}, opts);
         const parent = { parent: this };
         const { resourceGroupName, location } = args;
+
+        // Azure fixes these at creation and refuses to change them in place. When one changes, the VM
+        // is replaced, and with it its NIC and public IP (a NIC and a public IP serve one VM at a
+        // time, and the NIC is deleted with the old VM). A hash, so the password is not in the state.
+        const createOnlySettings = pulumi.all([args.imageSku, args.adminUsername, COMPUTER_NAME, args.encryptionAtHost, args.adminPassword])
+            .apply((settings) => createHash("sha256").update(JSON.stringify(settings)).digest("hex"));
+        const replacedWithVm = { ...parent, replacementTrigger: createOnlySettings };
 
         const nsg = new network.NetworkSecurityGroup(`${name}-nsg`, {
             resourceGroupName,
@@ -84,7 +94,7 @@ export class WindowsVm extends pulumi.ComponentResource {
             sku: { name: network.PublicIPAddressSkuName.Standard, tier: network.PublicIPAddressSkuTier.Regional },
             publicIPAllocationMethod: network.IPAllocationMethod.Static,
             publicIPAddressVersion: network.IPVersion.IPv4,
-        }, parent);
+        }, replacedWithVm);
 
         const nic = new network.NetworkInterface(`${name}-nic`, {
             resourceGroupName,
@@ -96,7 +106,7 @@ export class WindowsVm extends pulumi.ComponentResource {
                 privateIPAllocationMethod: network.IPAllocationMethod.Dynamic,
                 publicIPAddress: { id: publicIp.id },
             }],
-        }, parent);
+        }, replacedWithVm);
 
         const vm = new compute.VirtualMachine(`${name}-vm`, {
             resourceGroupName,
@@ -137,11 +147,12 @@ export class WindowsVm extends pulumi.ComponentResource {
             securityProfile: {
                 securityType: compute.SecurityTypes.TrustedLaunch,
                 uefiSettings: { secureBootEnabled: true, vTpmEnabled: true },
-                encryptionAtHost: args.encryptionAtHost,
+                // Only when asked: Azure refuses the property, even false, without the subscription feature.
+                ...(args.encryptionAtHost ? { encryptionAtHost: true } : {}),
             },
             // Managed boot diagnostics: serial console and screenshots with no storage account to manage.
             diagnosticsProfile: { bootDiagnostics: { enabled: true } },
-        }, parent);
+        }, replacedWithVm);
 
         // Boot integrity monitoring: lets Defender for Cloud attest the Trusted Launch boot chain.
         const guestAttestation = new compute.VirtualMachineExtension(`${name}-guest-attestation`, {
@@ -162,7 +173,12 @@ export class WindowsVm extends pulumi.ComponentResource {
                     disableAlerts: "false",
                 },
             },
-        }, parent);
+        }, {
+            ...parent,
+            // Azure refuses extension changes on a stopped VM (the evening auto-shutdown), deletes included;
+            // deleting the VM removes its extensions anyway.
+            deletedWith: vm,
+        });
 
         if (args.autoShutdown) {
             new devtestlab.GlobalSchedule(`${name}-shutdown`, {
@@ -188,6 +204,7 @@ export class WindowsVm extends pulumi.ComponentResource {
         this.publicIpAddress = publicIp.ipAddress.apply((ip) => ip ?? "");
         this.subnetId = subnet.id;
         this.extensionsReady = guestAttestation;
+        this.vm = vm;
         this.registerOutputs({
             vmName: this.vmName,
             vmId: this.vmId,

@@ -53,7 +53,6 @@ describe("the stack at its defaults", () => {
         assert.deepEqual(vm.inputs.securityProfile, {
             securityType: "TrustedLaunch",
             uefiSettings: { secureBootEnabled: true, vTpmEnabled: true },
-            encryptionAtHost: false,
         });
         assert.deepEqual(vm.inputs.storageProfile.imageReference, {
             publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2025-datacenter-azure-edition", version: "latest",
@@ -158,6 +157,8 @@ describe("the stack at its defaults", () => {
         assert.ok(assignment.dependencies.includes(vm.urn) && assignment.dependencies.includes(account.urn));
         // Replacing it deletes the old one first: Azure refuses a duplicate (409 RoleAssignmentExists).
         assert.equal(assignment.deleteBeforeReplace, true);
+        // Its role cannot change in place: a new access level replaces it.
+        assert.deepEqual(assignment.replaceOnChanges, ["roleDefinitionId"]);
         // The name is left to azure-native, which generates a GUID as Azure requires.
         assert.equal(assignment.inputs.roleAssignmentName, undefined);
     });
@@ -241,6 +242,10 @@ describe("secure by default", () => {
         assert.ok(extension.dependencies.includes(vm.urn));
     });
 
+    it("lets the VM be stopped: its extension is deleted with it, not before it (Azure refuses extension changes on a stopped VM)", () => {
+        assert.equal(single(stack, T.extension).deletedWith, single(stack, T.vm).urn);
+    });
+
     it("patches the VM from the platform and assesses missing updates periodically", () => {
         assert.deepEqual(single(stack, T.vm).inputs.osProfile.windowsConfiguration, {
             provisionVMAgent: true,
@@ -276,7 +281,8 @@ describe("secure by default", () => {
         assert.equal(account.inputs.isVirtualNetworkFilterEnabled, false);
         assert.deepEqual(account.inputs.virtualNetworkRules, []);
         assert.deepEqual(account.inputs.ipRules, []);
-        assert.deepEqual(single(open, T.subnet).inputs.serviceEndpoints ?? [], []);
+        // The endpoint stays, so that switching back and forth never removes one a VNet rule still uses.
+        assert.deepEqual(single(open, T.subnet).inputs.serviceEndpoints, [{ service: "Microsoft.AzureCosmosDB" }]);
         assert.equal(open.warnings.length, 1);
         assert.match(open.warnings[0], /cosmosPublicAccess is true: the Cosmos DB account accepts connections from every network/);
     });
@@ -292,7 +298,8 @@ describe("secure by default", () => {
     it("turns on encryption at host only when asked (it needs a feature registration)", async () => {
         const encrypted = await evaluate(stackConfig({ encryptionAtHost: "true" }));
         assert.equal(single(encrypted, T.vm).inputs.securityProfile.encryptionAtHost, true);
-        assert.equal(single(stack, T.vm).inputs.securityProfile.encryptionAtHost, false);
+        // Absent, not false: Azure refuses the property, even false, on subscriptions without the feature.
+        assert.ok(!("encryptionAtHost" in single(stack, T.vm).inputs.securityProfile));
     });
 });
 
@@ -322,6 +329,10 @@ describe("proof on deploy (verifyOnDeploy)", () => {
         for (const needed of [single(stack, T.roleAssignment), single(stack, T.container), single(stack, T.vm), single(stack, T.extension)]) {
             assert.ok(run.dependencies.includes(needed.urn), `the run command must wait for ${needed.type}`);
         }
+    });
+
+    it("is deleted with the VM, so destroy works while the VM is stopped", () => {
+        assert.equal(single(stack, T.runCommand).deletedWith, single(stack, T.vm).urn);
     });
 
     it("exports the run's state, exit code and masked summary, read from its instance view", () => {
@@ -468,6 +479,8 @@ describe("keyless mode (accessMode: rbac)", () => {
             assert.match(assignment.inputs.roleAssignmentId, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
             assert.equal(assignment.deleteBeforeReplace, true);
             assert.ok(assignment.dependencies.includes(vm.urn) && assignment.dependencies.includes(account.urn));
+            // Cosmos DB runs one control-plane operation per account at a time: the assignment waits for the container.
+            assert.ok(assignment.dependencies.includes(single(stack, T.container).urn));
             assert.equal(stack.outputs.roleDefinitionName.value, roleName);
             assert.equal(stack.outputs.roleAssignmentId.value, assignment.id);
             assert.equal(stack.outputs.accessMode.value, "rbac");
@@ -518,5 +531,35 @@ describe("keyless mode (accessMode: rbac)", () => {
         assert.equal(ofType(rbac, T.roleAssignment).length, 0);
         // The script changes (its AccessMode default), so the deploy-time verification runs again, in the new mode.
         assert.notEqual(single(rbac, T.runCommand).inputs.source.script, single(keys, T.runCommand).inputs.source.script);
+    });
+});
+
+describe("settings Azure fixes at creation", () => {
+    const trigger = (stack: Evaluation, type: string) => single(stack, type).replacementTrigger;
+
+    it("replace the VM with its NIC and public IP together, through one trigger that hides the password", async () => {
+        const stack = await evaluate(stackConfig({ adminPassword: "Stack-Secret-Pw9" }));
+        const vmTrigger = trigger(stack, T.vm);
+        assert.match(String(vmTrigger), /^[0-9a-f]{64}$/);
+        assert.equal(trigger(stack, T.nic), vmTrigger);
+        assert.equal(trigger(stack, T.pip), vmTrigger);
+        assert.ok(!String(vmTrigger).includes("Stack-Secret-Pw9"));
+        // Nothing else is replaced with the VM.
+        for (const type of [T.subnet, T.vnet, T.nsg, T.account, T.container]) assert.equal(trigger(stack, type), undefined, type);
+    });
+
+    it("change the trigger (a replacement) only when a create-only setting changes", async () => {
+        const base = trigger(await evaluate(stackConfig()), T.vm);
+        assert.equal(trigger(await evaluate(stackConfig()), T.vm), base, "re-run: no replacement");
+        assert.equal(trigger(await evaluate(stackConfig({ throughput: "800", rdpAllowedFrom: "203.0.113.7" })), T.vm), base, "updatable settings: no replacement");
+        const changes: Record<string, string>[] = [
+            { windowsImageSku: "2022-datacenter-azure-edition" },
+            { adminUsername: "cosmosadmin" },
+            { adminPassword: "Another-Secret-7" },
+            { encryptionAtHost: "true" },
+        ];
+        for (const change of changes) {
+            assert.notEqual(trigger(await evaluate(stackConfig(change)), T.vm), base, JSON.stringify(change));
+        }
     });
 });

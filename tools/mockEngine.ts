@@ -31,6 +31,11 @@ export interface DeclaredResource {
     dependencies: string[];
     deleteBeforeReplace: boolean;
     ignoreChanges: string[];
+    replaceOnChanges: string[];
+    /** The replacementTrigger option's value (secrets unwrapped), or undefined. */
+    replacementTrigger: unknown;
+    /** URN of the resource this one is deleted with, or "". */
+    deletedWith: string;
     /** Fake provider-computed state the mocks returned. */
     state: Record<string, any>;
 }
@@ -75,6 +80,9 @@ interface RegisterRequest {
     getPropertydependenciesMap(): { forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void };
     getDeletebeforereplace(): boolean;
     getIgnorechangesList(): string[];
+    getReplaceonchangesList(): string[];
+    getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
+    getDeletedwith(): string;
 }
 interface MockMonitorInternals {
     registerResource(req: RegisterRequest, callback: (err: unknown, resp: unknown) => void): Promise<void>;
@@ -134,6 +142,9 @@ export async function evaluateProgram(config: Record<string, string>, azure: Fak
                     dependencies: [...dependencies].sort(),
                     deleteBeforeReplace: req.getDeletebeforereplace(),
                     ignoreChanges: req.getIgnorechangesList(),
+                    replaceOnChanges: req.getReplaceonchangesList(),
+                    replacementTrigger: unwrapSecrets(req.getReplacementTrigger()?.toJavaScript()),
+                    deletedWith: req.getDeletedwith(),
                     state: unwrapSecrets(typed.getObject().toJavaScript()) as Record<string, any>,
                 });
             }

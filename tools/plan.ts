@@ -119,7 +119,7 @@ export function settingsOf(resource: DeclaredResource): string[] {
             `size ${i.hardwareProfile?.vmSize}`,
             `image ${i.storageProfile?.imageReference?.sku}`,
             `identity ${i.identity?.type}`,
-            `${i.securityProfile?.securityType} (secure boot ${i.securityProfile?.uefiSettings?.secureBootEnabled}, vTPM ${i.securityProfile?.uefiSettings?.vTpmEnabled}, encryption at host ${i.securityProfile?.encryptionAtHost})`,
+            `${i.securityProfile?.securityType} (secure boot ${i.securityProfile?.uefiSettings?.secureBootEnabled}, vTPM ${i.securityProfile?.uefiSettings?.vTpmEnabled}, encryption at host ${i.securityProfile?.encryptionAtHost === true})`,
             `admin ${i.osProfile?.adminUsername}, password secret: ${resource.secretInputs.includes("osProfile.adminPassword")}`,
             `OS disk and NIC deleted with the VM: ${i.storageProfile?.osDisk?.deleteOption === "Delete" && i.networkProfile?.networkInterfaces?.[0]?.deleteOption === "Delete"}`,
         ];
