@@ -8,7 +8,7 @@ import { DATA_ACCESS_ROLES, KEY_ACCESS_ROLES } from "./roles";
 /** Resource Manager API version for the keys POST: a current stable one (the tutorial's 2016-03-31 is obsolete). */
 export const ARM_API_VERSION = "2025-10-15";
 
-export const TEMPLATE_PATH = path.join(__dirname, "keyFetchScript.ps1");
+const TEMPLATE_PATH = path.join(__dirname, "keyFetchScript.ps1");
 
 /** The stack's values that become the script's parameter defaults. */
 export interface KeyFetchScriptValues {

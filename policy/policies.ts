@@ -14,7 +14,7 @@ const EVERYWHERE = new Set(["*", "internet", "any", "0.0.0.0", "0.0.0.0/0"]);
 /** Key roles the stack may grant; anything else (Owner, Contributor, ...) is wider than key access. */
 const ALLOWED_KEY_ROLE_IDS = Object.values(KEY_ACCESS_ROLES).map((role) => role.id);
 /** Cosmos DB built-in data roles: Data Reader and Data Contributor. */
-export const ALLOWED_DATA_ROLE_IDS = ["00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"];
+const ALLOWED_DATA_ROLE_IDS = ["00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"];
 
 interface SecurityRuleLike {
     name?: string;

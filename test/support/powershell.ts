@@ -62,7 +62,7 @@ function named(node: Node): Node[] {
 /** Cmdlets that Windows PowerShell 5.1 does not have (added in PowerShell 6 or 7). */
 const PS7_ONLY_COMMANDS = new Set([
     "join-string", "get-error", "test-json", "convertfrom-markdown", "show-markdown", "get-markdownoption",
-    "set-markdownoption", "remove-alias", "get-uptime", "remove-service", "foreach-object -parallel",
+    "set-markdownoption", "remove-alias", "get-uptime", "remove-service",
 ]);
 
 /** Parameters that exist only in PowerShell 6+, per cmdlet (lower case). */
@@ -317,7 +317,7 @@ function argument(args: Record<string, PsValue>, name: string): PsValue {
 }
 
 /** [Uri]::EscapeDataString: RFC 3986 unreserved characters stay, everything else is %XX (upper case). */
-export function escapeDataString(value: string): string {
+function escapeDataString(value: string): string {
     return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
