@@ -78,12 +78,43 @@ const TEST_AZURE: FakeAzure = {
     },
 };
 
+// Pulumi's runtime is process-wide: evaluations must not overlap, so each waits for the last.
+let lastEvaluation: Promise<unknown> = Promise.resolve();
+
 /**
  * Runs the program with the given config (full keys, e.g. `cosmos-vm-identity:throughput`) against
- * the test Azure. Each call is a fresh evaluation; call them one after another, not concurrently.
+ * the test Azure: a fresh evaluation each call. For a test about re-running the program; other
+ * tests share evaluations through `evaluateOnce`.
  */
 export function evaluate(config: Record<string, string>, options: EvaluateOptions = {}): Promise<Evaluation> {
-    return evaluateProgram(config, TEST_AZURE, options);
+    const evaluation = lastEvaluation.then(() => evaluateProgram(config, TEST_AZURE, options));
+    lastEvaluation = evaluation.catch(() => undefined);
+    return evaluation;
+}
+
+const shared = new Map<string, Promise<Evaluation>>();
+
+/**
+ * The evaluation of a configuration, made once per test file and shared by every test that reads
+ * it (an evaluation costs about a quarter of a second of CPU). Frozen: a test cannot change what
+ * another test sees.
+ */
+export function evaluateOnce(config: Record<string, string>, options: EvaluateOptions = {}): Promise<Evaluation> {
+    const key = JSON.stringify([Object.entries(config).sort(), options]);
+    let evaluation = shared.get(key);
+    if (!evaluation) {
+        evaluation = evaluate(config, options).then(deepFreeze);
+        shared.set(key, evaluation);
+    }
+    return evaluation;
+}
+
+function deepFreeze<T>(value: T): T {
+    if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const child of Object.values(value)) deepFreeze(child);
+    }
+    return value;
 }
 
 /** The one resource of a type (and optionally a name); fails the test when there is not exactly one. */

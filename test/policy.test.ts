@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import { before, describe, it } from "node:test";
 import type { ResourceValidation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { securityPolicies } from "../policy/policies";
-import { DeclaredResource, Evaluation, evaluate, single, stackConfig } from "./harness";
+import { DeclaredResource, Evaluation, evaluateOnce, single, stackConfig } from "./harness";
 
 interface Violation {
     policy: string;
@@ -87,7 +87,7 @@ describe("the policy pack", () => {
 describe("the program's own resources", () => {
     let stack: Evaluation;
     before(async () => {
-        stack = await evaluate(stackConfig());
+        stack = await evaluateOnce(stackConfig());
     });
 
     it("break no mandatory policy at the defaults; advisories only where the defaults trade security for cost or the tutorial's path", () => {
@@ -97,7 +97,7 @@ describe("the program's own resources", () => {
     });
 
     it("break none at all with encryption at host and every option that is safe", async () => {
-        const hardened = await evaluate(stackConfig({
+        const hardened = await evaluateOnce(stackConfig({
             encryptionAtHost: "true", rdpAllowedFrom: '["203.0.113.7"]', cosmosAllowedIps: '["198.51.100.0/24"]', accessLevel: "readwrite",
         }));
         assert.deepEqual(names(checkStack(hardened)), ["cosmos-local-auth-disabled"]);
@@ -105,13 +105,13 @@ describe("the program's own resources", () => {
 
     it("pass in keyless mode, where even the local-auth advisory is met", async () => {
         for (const accessLevel of ["readonly", "readwrite"]) {
-            const keyless = await evaluate(stackConfig({ accessMode: "rbac", accessLevel, encryptionAtHost: "true" }));
+            const keyless = await evaluateOnce(stackConfig({ accessMode: "rbac", accessLevel, encryptionAtHost: "true" }));
             assert.deepEqual(checkStack(keyless), []);
         }
     });
 
     it("refuse the tutorial's open account (cosmosPublicAccess) as mandatory: relaxing it is an explicit policy-config decision", async () => {
-        const open = await evaluate(stackConfig({ cosmosPublicAccess: "true" }));
+        const open = await evaluateOnce(stackConfig({ cosmosPublicAccess: "true" }));
         const mandatory = checkStack(open).filter((v) => v.enforcementLevel === "mandatory");
         assert.deepEqual(names(mandatory), ["cosmos-network-restricted"]);
     });
@@ -120,11 +120,11 @@ describe("the program's own resources", () => {
 describe("each policy fires on its own unsafe variant of the program's resources", () => {
     let stack: Evaluation;
     before(async () => {
-        stack = await evaluate(stackConfig());
+        stack = await evaluateOnce(stackConfig());
     });
 
     let keyless: Evaluation | undefined;
-    const keylessStack = async () => (keyless ??= await evaluate(stackConfig({ accessMode: "rbac" })));
+    const keylessStack = async () => (keyless ??= await evaluateOnce(stackConfig({ accessMode: "rbac" })));
 
     /** A deep copy of one of the program's resources' inputs, changed by `mutate`. */
     function variant(resource: DeclaredResource, mutate: (props: Record<string, any>) => void): Record<string, any> {

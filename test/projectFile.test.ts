@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { CONFIG_KEYS, DEFAULTS, parseConfig, PROJECT } from "../lib/config";
-import { evaluate, PROJECT_ROOT } from "./harness";
+import { evaluateOnce, PROJECT_ROOT } from "./harness";
 
 interface Declaration { type: string; description?: string; default?: unknown; items?: { type: string }; secret?: boolean }
 const project = parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as {
@@ -58,7 +58,7 @@ describe("Pulumi.yaml", () => {
     it("the example stack Pulumi.dev.yaml deploys as it is", async () => {
         const stackFile = parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, string> };
         assert.deepEqual(Object.keys(stackFile.config), ["azure-native:location"]);
-        const stack = await evaluate(cliConfig(stackFile.config));
+        const stack = await evaluateOnce(cliConfig(stackFile.config));
         assert.equal(stack.error, undefined, String(stack.error));
         assert.ok(stack.resources.length > 10);
     });

@@ -3,7 +3,10 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import { before, describe, it } from "node:test";
+import { loadStackConfig, plan } from "../tools/plan";
 import { PROJECT_ROOT } from "./harness";
 
 interface RunnerReport {
@@ -11,7 +14,7 @@ interface RunnerReport {
     tsNodeRegistered: boolean;
     transpileOnly: boolean;
     typescriptVersion: string;
-    typescriptPath: string;
+    typescriptFiles: string[];
     azureNativeTopLevelLoaded: boolean;
     azureNativeModulesLoaded: string[];
     programFiles: string[];
@@ -29,15 +32,32 @@ function runUnderPulumiRunner(config: Record<string, string>) {
     return { status: child.status, stderr: child.stderr, report: JSON.parse(line) as RunnerReport };
 }
 
+const INVALID = { "cosmos-vm-identity:throughput": "450", "cosmos-vm-identity:accessLevel": "x" };
+
 describe("loading under Pulumi's Node.js runner", () => {
+    // One child process per distinct configuration, shared by the tests that read it.
+    let valid: ReturnType<typeof runUnderPulumiRunner>;
+    let invalid: ReturnType<typeof runUnderPulumiRunner>;
+    before(() => {
+        valid = runUnderPulumiRunner({ "azure-native:location": "westeurope" });
+        invalid = runUnderPulumiRunner({ "azure-native:location": "westeurope", ...INVALID });
+    });
+
     it("declares the whole stack, transpiling with the project's TypeScript and no type-check at start-up", () => {
-        const { status, stderr, report } = runUnderPulumiRunner({ "azure-native:location": "westeurope" });
+        const { status, stderr, report } = valid;
         assert.equal(status, 0, stderr);
         assert.equal(stderr, "");
         assert.equal(report.tsNodeRegistered, true);
         // tsconfig's noCheck makes the runner transpile only; `npm test` type-checks instead.
         assert.equal(report.transpileOnly, true);
-        assert.equal(report.typescriptPath, path.join("node_modules", "typescript", "lib", "typescript.js"));
+        // The compiler ts-node holds comes from the project's node_modules (through Pulumi's shim),
+        // not the TypeScript 3.8 that Pulumi vendors for projects without one.
+        assert.deepEqual(report.typescriptFiles, [
+            path.join("node_modules", "@pulumi", "pulumi", "typescript-shim.js"),
+            path.join("node_modules", "typescript", "lib", "typescript.js"),
+        ]);
+        const projectTypescript = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "node_modules", "typescript", "package.json"), "utf8")) as { version: string };
+        assert.equal(report.typescriptVersion, projectTypescript.version);
         for (const type of [
             "azure-native:resources:ResourceGroup", "azure-native:compute:VirtualMachine", "azure-native:cosmosdb:DatabaseAccount",
             "azure-native:cosmosdb:SqlResourceSqlContainer", "azure-native:authorization:RoleAssignment",
@@ -48,20 +68,31 @@ describe("loading under Pulumi's Node.js runner", () => {
     });
 
     it("imports azure-native submodules only, never the top-level package", () => {
-        const { report } = runUnderPulumiRunner({ "azure-native:location": "westeurope" });
+        const { report } = valid;
         assert.equal(report.azureNativeTopLevelLoaded, false);
         assert.deepEqual(report.azureNativeModulesLoaded, ["authorization", "compute", "cosmosdb", "devtestlab", "network", "resources", "types"]);
     });
 
     it("stops on invalid configuration with Pulumi's clean error (no stack trace), declaring nothing", () => {
-        const { status, stderr, report } = runUnderPulumiRunner({
-            "azure-native:location": "westeurope", "cosmos-vm-identity:throughput": "450", "cosmos-vm-identity:accessLevel": "x",
-        });
+        const { status, stderr, report } = invalid;
         // 32: the runner's "exited after logging a user-actionable message".
         assert.equal(status, 32);
         assert.match(stderr, /Invalid configuration \(2 problems\); nothing was created/);
         assert.match(stderr, /cosmos-vm-identity:throughput: must be a multiple of 100/);
         assert.doesNotMatch(stderr, /\s+at .*\.ts:\d+/, "no stack trace");
         assert.deepEqual(report.registered, ["pulumi:pulumi:Stack"]);
+    });
+
+    it("raises the same error that `npm run plan` prints for that configuration", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cosmos-vm-identity-runner-"));
+        fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), `config:\n  azure-native:location: westeurope\n${Object.entries(INVALID).map(([k, v]) => `  ${k}: ${v}`).join("\n")}\n`);
+        // The runner above got only the stack's own keys; Pulumi.yaml's defaults change nothing here.
+        assert.deepEqual(Object.keys(INVALID).map((key) => loadStackConfig("bad", dir).config[key]), Object.values(INVALID));
+        const planned = await plan("bad", dir);
+        assert.equal(planned.ok, false);
+        // Without an engine the runner prints log.error as "error: [runtime] <message>"; the CLI shows "error: <message>".
+        const raised = invalid.stderr.replace(/^error: \[runtime\] /, "error: ");
+        assert.ok(planned.text.endsWith(raised.endsWith("\n") ? raised : `${raised}\n`), `plan:\n${planned.text}\nrunner:\n${invalid.stderr}`);
     });
 });

@@ -39,7 +39,9 @@ process.on("beforeExit", () => {
         tsNodeRegistered: Boolean(tsNode),
         transpileOnly: tsNode ? tsNode.options.transpileOnly : undefined,
         typescriptVersion: tsNode ? tsNode.ts.version : undefined,
-        typescriptPath: tsNode ? path.relative(process.cwd(), require.resolve("typescript")) : undefined,
+        // The loaded files whose exports are the compiler ts-node holds (Pulumi's typescript-shim and
+        // what it resolved), not what a resolve from here would find.
+        typescriptFiles: tsNode ? loadedFilesOf(tsNode.ts).map((file) => path.relative(process.cwd(), file)) : undefined,
         azureNativeTopLevelLoaded: loaded.some((file) => /@pulumi[\\/]azure-native[\\/]index\.js$/.test(file)),
         azureNativeModulesLoaded: [...new Set(loaded
             .map((file) => /@pulumi[\\/]azure-native[\\/]([^\\/]+)[\\/]/.exec(file))
@@ -47,3 +49,8 @@ process.on("beforeExit", () => {
         programFiles: loaded.filter((file) => !file.includes("node_modules")).map((file) => path.relative(process.cwd(), file)).sort(),
     }) + "\n");
 });
+
+/** The loaded files whose module exports are this object. */
+function loadedFilesOf(exports) {
+    return Object.values(require.cache).filter((module) => module && module.exports === exports).map((module) => module.filename).sort();
+}
