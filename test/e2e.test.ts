@@ -390,6 +390,14 @@ describe("e2e: the run, against a fake stack", () => {
         assert.equal(report.phases.find((p) => p.name === "up (accessMode rbac)")?.ok, false);
     });
 
+    it("a first up that fails part-way still reports the creates it timed, and cleans up", async () => {
+        const stack = fakeStack({ failUp: "keys" });
+        const { report } = await run(stack);
+        assert.equal(report.ok, false);
+        assert.deepEqual(report.createSecondsByType, { [T.nsg]: 5, [T.rg]: 3, [T.vm]: 150 });
+        assert.deepEqual(stack.calls.slice(-4), ["config accessMode=keys", "up keys", "destroy", "stack rm"]);
+    });
+
     it("a second preview with changes fails the run, naming the resource and property", async () => {
         const stack = fakeStack({ previewSummary: { same: 19, update: 1 } });
         const { report } = await run(stack);

@@ -42,16 +42,9 @@ async function runOnce(prerequisites: Prerequisites): Promise<number> {
     fs.mkdirSync(E2E_DIR, { recursive: true });
     process.stdout.write(`e2e: stack ${stackName} in ${location} (backend ${prerequisites.backend}, Azure sign-in ${prerequisites.azure?.kind}, subscription ${prerequisites.subscriptionId})\n`);
 
-    let driver;
-    try {
-        driver = await createStackDriver(qualified(stackName), { envVars: passphraseEnv(stackName, true), onOutput: (text) => process.stdout.write(text) });
-    } catch (error) {
-        process.stdout.write(`e2e: FAILED: could not create stack ${stackName}; nothing was deployed:\n${String(error)}\n`);
-        return 1;
-    }
-
     // First signal: stop the current operation (Pulumi cancels cleanly), then destroy. Later ones
-    // cannot stop the cleanup: an interrupted destroy is what leaves resources behind.
+    // cannot stop the cleanup: an interrupted destroy is what leaves resources behind. Installed
+    // before the stack exists, so that a signal during its creation still ends in its removal.
     const controller = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
         if (!controller.signal.aborted) {
@@ -64,6 +57,14 @@ async function runOnce(prerequisites: Prerequisites): Promise<number> {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     try {
+        let driver;
+        try {
+            driver = await createStackDriver(qualified(stackName), { envVars: passphraseEnv(stackName, true), onOutput: (text) => process.stdout.write(text) });
+        } catch (error) {
+            removePassphrase(stackName);
+            process.stdout.write(`e2e: FAILED: could not create stack ${stackName}; nothing was deployed:\n${String(error)}\n`);
+            return 1;
+        }
         const report = await runEndToEnd({
             driver,
             location,

@@ -102,12 +102,14 @@ async function timed<T>(recorder: Recorder, name: string, work: (onEvent: (event
     }
 }
 
-export function newReport(stack: string, location: string, now: Date): E2eReport {
+function newReport(stack: string, location: string, now: Date): E2eReport {
     return {
         stack, location, startedAt: now.toISOString(), ok: false,
         phases: [], createSecondsByType: {}, cleanup: { destroyed: false, removed: false },
     };
 }
+
+const FIRST_UP = "up (accessMode keys)";
 
 /** The phases: keys, idempotency, rbac, keys again. Then, always: destroy, group gone, stack rm. */
 export async function runEndToEnd(options: RunOptions): Promise<E2eReport> {
@@ -139,8 +141,7 @@ export async function runEndToEnd(options: RunOptions): Promise<E2eReport> {
         if (options.cosmosLocation) config.cosmosLocation = options.cosmosLocation;
         await driver.setConfig(config);
 
-        await deployAndVerify("up (accessMode keys)", "keys");
-        report.createSecondsByType = createSecondsByType(report.phases[report.phases.length - 1].resources);
+        await deployAndVerify(FIRST_UP, "keys");
 
         stopIfInterrupted();
         await timed(recorder, "preview (idempotency: no changes)", async (onEvent) => {
@@ -161,6 +162,8 @@ export async function runEndToEnd(options: RunOptions): Promise<E2eReport> {
         report.error = messageOf(error);
         log(`e2e: FAILED: ${report.error}`);
     } finally {
+        // Also from a first `up` that failed part-way: the resources it did create were timed.
+        report.createSecondsByType = createSecondsByType(report.phases.find((p) => p.name === FIRST_UP)?.resources ?? []);
         await cleanUp(options, report);
     }
     return report;
