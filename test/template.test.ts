@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { CONFIG_KEYS, ConfigError, DEFAULTS, parseConfig, PROJECT } from "../lib/config";
+import { CONFIG_KEYS, ConfigError, DEFAULTS, parseConfig } from "../lib/config";
 import { evaluate, evaluateOnce, PROJECT_ROOT } from "./harness";
 
 interface Prompt { description?: unknown; default?: unknown; secret?: unknown }
@@ -97,7 +97,10 @@ function withPrompt(key: string, prompt: Prompt): ProjectFile {
     return copy;
 }
 
-describe("Pulumi.yaml template section (pulumi new)", () => {
+// A project made by `pulumi new` has no template section any more: these checks are for the template.
+const consumed = project.template === undefined && "this project was made by pulumi new, which drops the template section";
+
+describe("Pulumi.yaml template section (pulumi new)", { skip: consumed }, () => {
     it("agrees with the program: known keys, descriptions, defaults that pass validation", () => {
         assert.deepEqual(templateProblems(project), []);
         assert.ok(Object.keys(project.template!.config!).length >= 2, "prompts for the location and at least one choice");
@@ -122,9 +125,22 @@ describe("Pulumi.yaml template section (pulumi new)", () => {
         assert.ok(stack.resources.length > 10);
     });
 
+    it("the quickstart's commands name real outputs and the policy pack", async () => {
+        const quickstart = String(project.template!.quickstart);
+        const stack = await evaluateOnce(newStackConfig(project));
+        const outputs = [...quickstart.matchAll(/pulumi stack output (\w+)/g)].map((m) => m[1]);
+        assert.ok(outputs.includes("verification"), "shows the deploy-time proof");
+        for (const output of outputs) assert.ok(output in stack.outputs, `the quickstart shows ${output}, which the stack does not export`);
+        assert.match(quickstart, /pulumi up --policy-pack policy\b/);
+        assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "policy", "PulumiPolicy.yaml")));
+        assert.match(quickstart, /pulumi destroy/);
+    });
+});
+
+describe("what pulumi new does to the copy", () => {
     it("a project renamed by pulumi new reads its settings from its own namespace", async () => {
         // `pulumi new --name my-cosmos` renames the project: every short key becomes my-cosmos:<key>.
-        const renamed = { ...newStackConfig(project, "my-cosmos"), "my-cosmos:accessMode": "rbac", "my-cosmos:throughput": "800" };
+        const renamed = { ...newStackConfig(project, "my-cosmos"), [LOCATION_KEY]: "westeurope", "my-cosmos:accessMode": "rbac", "my-cosmos:throughput": "800" };
         const stack = await evaluate(renamed, { project: "my-cosmos" });
         assert.equal(stack.error, undefined, String(stack.error));
         assert.equal(stack.outputs.accessMode.value, "rbac");
@@ -136,15 +152,22 @@ describe("Pulumi.yaml template section (pulumi new)", () => {
         assert.match(typo.error.message, /my-cosmos:acessMode: unknown key/);
     });
 
-    it("the quickstart's commands name real outputs and the policy pack", async () => {
-        const quickstart = String(project.template!.quickstart);
-        const stack = await evaluateOnce(newStackConfig(project));
-        const outputs = [...quickstart.matchAll(/pulumi stack output (\w+)/g)].map((m) => m[1]);
-        assert.ok(outputs.includes("verification"), "shows the deploy-time proof");
-        for (const output of outputs) assert.ok(output in stack.outputs, `the quickstart shows ${output}, which the stack does not export`);
-        assert.match(quickstart, /pulumi up --policy-pack policy\b/);
-        assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "policy", "PulumiPolicy.yaml")));
-        assert.match(quickstart, /pulumi destroy/);
-        assert.equal(project.name, PROJECT);
+    it("no file holds the two placeholders pulumi new rewrites in every file it copies", () => {
+        // $ + {PROJECT} and $ + {DESCRIPTION} (spelt apart here, or this file would hold them): a
+        // template literal of PROJECT would become the project's name, its import unused, tsc red.
+        const placeholders = ["PROJECT", "DESCRIPTION"].map((word) => "$" + "{" + word + "}");
+        const skip = new Set(["node_modules", ".git", "bin", ".e2e", ".bench", ".scratch", ".pulumi"]);
+        const offenders: string[] = [];
+        const walk = (dir: string) => {
+            for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+                if (skip.has(entry.name)) continue;
+                const file = path.join(dir, entry.name);
+                if (entry.isDirectory()) walk(file);
+                else if (placeholders.some((placeholder) => fs.readFileSync(file, "latin1").includes(placeholder))) offenders.push(path.relative(PROJECT_ROOT, file));
+            }
+        };
+        walk(PROJECT_ROOT);
+        assert.deepEqual(offenders, []);
     });
 });
+
