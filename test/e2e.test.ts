@@ -18,7 +18,7 @@ import { checkPrerequisites, Machine, skipLine } from "../tools/e2e/prerequisite
 import {
     createSecondsByType, idempotencyProblems, resourceGroupNameIn, resourceTimings, uniqueStackName, verificationProblems,
 } from "../tools/e2e/record";
-import { runEndToEnd, shutdownTimeAwayFrom, StackDriver } from "../tools/e2e/run";
+import { exitCodeFor, runEndToEnd, shutdownTimeAwayFrom, StackDriver } from "../tools/e2e/run";
 import { PROJECT_ROOT } from "./harness";
 
 const STACK_URN = "urn:pulumi:e2e::cosmos-vm-identity::";
@@ -375,6 +375,7 @@ describe("e2e: the run, against a fake stack", () => {
         assert.deepEqual(report.createSecondsByType, { [T.nsg]: 5, [T.rg]: 3, [T.vm]: 150 });
         assert.deepEqual(report.phases[1].changeSummary, { same: 20 });
         assert.deepEqual(progress[0], [], "the report is written before anything is deployed");
+        assert.equal(exitCodeFor(report), 0);
         // Serialisable as it is written to .e2e/<stack>.json.
         assert.deepEqual(JSON.parse(JSON.stringify(report)), report);
     });
@@ -388,6 +389,7 @@ describe("e2e: the run, against a fake stack", () => {
         assert.deepEqual(stack.calls.filter((c) => c.startsWith("up")), ["up keys", "up rbac"], "stops after the failure");
         assert.deepEqual(report.cleanup, { destroyed: true, groupGone: true, removed: true });
         assert.equal(report.phases.find((p) => p.name === "up (accessMode rbac)")?.ok, false);
+        assert.equal(exitCodeFor(report), 1);
     });
 
     it("a first up that fails part-way still reports the creates it timed, and cleans up", async () => {
@@ -439,6 +441,7 @@ describe("e2e: the run, against a fake stack", () => {
         assert.deepEqual(report.cleanup.destroyed, false);
         assert.equal(report.cleanup.removed, false);
         assert.ok(!stack.calls.includes("stack rm"), "a stack that may still hold resources is not removed");
+        assert.equal(exitCodeFor(report), 3);
         const advice = log.find((line) => line.includes("resources may remain"));
         assert.match(advice ?? "", /resource group cosmos-vm-identity3f2a1b0c.*npm run e2e -- --cleanup.*az group delete --name cosmos-vm-identity3f2a1b0c --yes/);
     });

@@ -125,6 +125,17 @@ describe("Pulumi.yaml template section (pulumi new)", { skip: consumed }, () => 
         assert.ok(stack.resources.length > 10);
     });
 
+    it("the README lists the prompts with their defaults", () => {
+        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        const start = readme.indexOf("\n## Start your own project: `pulumi new`\n");
+        assert.ok(start >= 0, "README has a pulumi new section");
+        const rows = readme.slice(start, readme.indexOf("\n## ", start + 1)).split("\n")
+            .filter((line) => /^\| `/.test(line))
+            .map((line) => line.split("|").slice(1, 3).map((cell) => cell.trim().replace(/^`|`$/g, "")));
+        const prompts = Object.entries(project.template!.config!).map(([key, prompt]) => [key, String(prompt.default)]);
+        assert.deepEqual(rows, prompts);
+    });
+
     it("the quickstart's commands name real outputs and the policy pack", async () => {
         const quickstart = String(project.template!.quickstart);
         const stack = await evaluateOnce(newStackConfig(project));

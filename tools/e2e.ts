@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
 async function runOnce(prerequisites: Prerequisites): Promise<number> {
     // Loaded only now: the skip path stays fast and needs none of it.
     const { createStackDriver } = await import("./e2e/automation");
-    const { runEndToEnd } = await import("./e2e/run");
+    const { exitCodeFor, runEndToEnd } = await import("./e2e/run");
     const stackName = uniqueStackName(new Date(), randomBytes(3).toString("hex"));
     const location = process.env.E2E_LOCATION || DEFAULT_LOCATION;
     fs.mkdirSync(E2E_DIR, { recursive: true });
@@ -75,7 +75,7 @@ async function runOnce(prerequisites: Prerequisites): Promise<number> {
         });
         printSummary(report, stackName);
         if (report.cleanup.removed) removePassphrase(stackName);
-        return report.ok ? 0 : report.cleanup.removed ? 1 : 3;
+        return exitCodeFor(report);
     } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);

@@ -226,6 +226,12 @@ function recorderFor(options: Pick<RunOptions, "now" | "log" | "onProgress">, re
     };
 }
 
+/** `npm run e2e`'s exit code for a finished run: 0 passed, 1 failed but cleaned up, 3 cleanup failed (README). */
+export function exitCodeFor(report: E2eReport): number {
+    if (!report.cleanup.removed) return 3;
+    return report.ok ? 0 : 1;
+}
+
 /** HH:MM twelve hours after `now`, in UTC (the program's default auto-shutdown time zone). */
 export function shutdownTimeAwayFrom(now: Date): string {
     const later = new Date(now.getTime() + 12 * 3600_000);
