@@ -13,8 +13,9 @@ import { parseConfig, RESOURCE_MANAGER_ENDPOINTS } from "./lib/config";
 import { describeAccess } from "./lib/access";
 import { renderKeyFetchScript } from "./lib/keyFetchScript";
 
-// Validated before anything is declared: bad input creates nothing.
-const settings = parseConfig(pulumi.runtime.allConfig());
+// Validated before anything is declared: bad input creates nothing. The program's keys live in
+// the project's namespace, whatever name `pulumi new` gave the project.
+const settings = parseConfig(pulumi.runtime.allConfig(), pulumi.getProject());
 
 const resourceGroup = new resources.ResourceGroup("cosmos-vm-identity", { location: settings.location });
 

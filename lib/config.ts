@@ -4,6 +4,7 @@
 import { RunError } from "@pulumi/pulumi/errors";
 import { parseIpv4Range } from "./ipv4";
 
+/** The project's name in this repository; the config namespace unless `pulumi new` gave the copy another name. */
 export const PROJECT = "cosmos-vm-identity";
 
 export type AccessLevel = "readonly" | "readwrite";
@@ -137,11 +138,12 @@ const DISALLOWED_PASSWORDS = new Set([
 /**
  * Validates the raw config map (full keys such as `cosmos-vm-identity:throughput`, values as Pulumi
  * stores them: strings, lists as JSON) and returns the typed configuration, or throws one
- * ConfigError naming every problem.
+ * ConfigError naming every problem. `project` is the namespace of the program's own keys: the
+ * project's name, which `pulumi new` sets to whatever the user chose.
  */
-export function parseConfig(raw: Readonly<Record<string, string | undefined>>): StackConfig {
+export function parseConfig(raw: Readonly<Record<string, string | undefined>>, project: string = PROJECT): StackConfig {
     const problems: ConfigProblem[] = [];
-    const fullKey = (key: string) => `${PROJECT}:${key}`;
+    const fullKey = (key: string) => `${project}:${key}`;
     const report = (key: string, message: string) => problems.push({ key, message });
     const get = (key: ConfigKey): string | undefined => {
         const value = raw[fullKey(key)];
@@ -150,7 +152,7 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>): 
     const bad = (key: ConfigKey, message: string) => report(fullKey(key), message);
 
     for (const key of Object.keys(raw)) {
-        if (key.startsWith(`${PROJECT}:`) && !(CONFIG_KEYS as readonly string[]).includes(key.slice(PROJECT.length + 1))) {
+        if (key.startsWith(`${project}:`) && !(CONFIG_KEYS as readonly string[]).includes(key.slice(project.length + 1))) {
             report(key, `unknown key; the keys are ${CONFIG_KEYS.join(", ")}`);
         }
     }

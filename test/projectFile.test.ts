@@ -19,7 +19,8 @@ const UNDECLARED = ["adminPassword"];
 function cliConfig(extra: Record<string, string>): Record<string, string> {
     const config: Record<string, string> = {};
     for (const [key, declaration] of Object.entries(project.config)) {
-        config[`${PROJECT}:${key}`] = typeof declaration.default === "string" ? declaration.default : JSON.stringify(declaration.default);
+        // The CLI namespaces a project's keys with the project's name.
+        config[`${project.name}:${key}`] = typeof declaration.default === "string" ? declaration.default : JSON.stringify(declaration.default);
     }
     return { ...config, ...extra };
 }

@@ -58,6 +58,8 @@ export interface Evaluation {
 
 export interface EvaluateOptions {
     stack?: string;
+    /** The project's name; cosmos-vm-identity by default (`pulumi new` lets a user choose another). */
+    project?: string;
     preview?: boolean;
     secretKeys?: string[];
     /** The program module to load; the project's index.ts by default. */
@@ -116,7 +118,7 @@ export async function evaluateProgram(config: Record<string, string>, azure: Fak
             invokes.push({ token: args.token, inputs: args.inputs });
             return azure.invoke(args.token, args.inputs);
         },
-    }, "cosmos-vm-identity", options.stack ?? "dev", options.preview ?? false);
+    }, options.project ?? "cosmos-vm-identity", options.stack ?? "dev", options.preview ?? false);
     pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
 
     const monitor = settings.getMonitor() as MockMonitorInternals;
