@@ -465,7 +465,7 @@ describe("npm run preflight", { concurrency: true }, () => {
             const taken = await preflight([], { config, world: (w) => { w.cosmosAccounts[0].enableFreeTier = true; } });
             assert.deepEqual(check(taken, "cosmos-free-tier"), {
                 status: "FAIL",
-                message: "account shop-orders (resource group shop-prod) already has this subscription's one free-tier account",
+                message: "account shop-orders (resource group shop-prod) is already this subscription's one free-tier account",
                 remedy: "pulumi config set freeTier false  (or delete that account first)",
             });
             const free = await preflight([], { config });
@@ -857,6 +857,14 @@ describe("time limits and throttling", { concurrency: true }, () => {
         });
         assert.equal(check(run, "identity").status, "PASS", "the other checks still answer");
         assert.ok(run.elapsedMs < 10_000, `took ${run.elapsedMs} ms, as if it waited out the Retry-After`);
+    });
+
+    it("still reports the other checks when the identity check times out (only an unusable subscription hides them)", async () => {
+        const run = await preflight(["--timeout", "2"], { world: (w) => { w.throttle.push({ path: new RegExp(`^/subscriptions/${SUBSCRIPTION_ID}$`), times: 5, retryAfterSeconds: 30 }); } });
+        assert.equal(check(run, "identity").status, "FAIL");
+        assert.match(check(run, "identity").message, /^no answer within 2 s: Resource Manager is throttling/);
+        assert.equal(check(run, "vm-size").status, "PASS");
+        assert.equal(check(run, "providers").status, "PASS");
     });
 });
 

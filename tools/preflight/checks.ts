@@ -409,7 +409,7 @@ const cosmosFreeTier: Check = {
         const holder = accounts.find((a) => a.enableFreeTier === true && !(own && a.id && sameName(a.id, own)));
         if (holder) {
             const group = /\/resourceGroups\/([^/]+)\//i.exec(holder.id ?? "")?.[1];
-            return fail(`account ${holder.name}${group ? ` (resource group ${group})` : ""} already has this subscription's one free-tier account`,
+            return fail(`account ${holder.name}${group ? ` (resource group ${group})` : ""} is already this subscription's one free-tier account`,
                 "pulumi config set freeTier false  (or delete that account first)");
         }
         return pass(own ? "the free tier is the stack's own account's" : `none of the subscription's ${accounts.length} Cosmos DB accounts uses the free tier`);
