@@ -168,6 +168,29 @@ describe("npm run preflight", { concurrency: true }, () => {
 
     });
 
+    describe("the command line", { concurrency: true }, () => {
+        it("refuses invalid configuration as `pulumi up` would, before signing in, and exits 2", async () => {
+            let signedIn = false;
+            const run = await preflight([], { config: ["cosmos-vm-identity:throughput: 450", "cosmos-vm-identity:accessLevel: all"], deps: { signIn: async (plan) => { signedIn = true; return testSignIn()(plan); } } });
+            assert.equal(run.code, 2);
+            assert.match(run.stderr, /^preflight: Invalid configuration \(2 problems\); nothing was created:\n {2}- cosmos-vm-identity:throughput: must be a multiple of 100 RU\/s \(got 450\)\n/);
+            assert.equal(signedIn, false);
+            assert.deepEqual(run.fake.calls, []);
+        });
+
+        it("says which stack file is missing, and prints usage for a bad option or --help", async () => {
+            const missing = await preflight(["--stack", "nosuch"]);
+            assert.equal(missing.code, 2);
+            assert.match(missing.stderr, /^preflight: no stack file Pulumi\.nosuch\.yaml in /);
+            const bad = await preflight(["--timeout", "soon"]);
+            assert.equal(bad.code, 2);
+            assert.match(bad.stderr, /^error: --timeout must be a number of seconds \(got "soon"\)\nusage: npm run preflight/);
+            const help = await preflight(["--help"]);
+            assert.equal(help.code, 0);
+            assert.match(help.stdout, /^usage: npm run preflight .*\n {2}--stack NAME/);
+        });
+    });
+
     describe("check 1: identity, subscription and tenant", { concurrency: true }, () => {
         it("fails when the subscription is not visible, says which and where it came from, and skips the rest", async () => {
             const run = await preflight([], { world: (w) => { w.subscription = undefined; } });
@@ -647,7 +670,7 @@ describe("npm run preflight", { concurrency: true }, () => {
         });
         const NOT_LOGGED_IN = "not signed in to Azure (the Azure CLI says: Please run 'az login' to setup account.): run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (README: Deploy, sign-in)";
 
-        it("without the Azure CLI or ARM_* variables says so in one line, with how to log in, and exits 2 (the CLI as users run it)", async () => {
+        it("without the Azure CLI or ARM_* variables says so in one line, with how to log in, and exits 2 (the CLI as users run it)", { skip: process.platform === "win32" && "an empty PATH leaves Windows without cmd.exe" }, async () => {
             const run = await runCli([], fs.mkdtempSync(path.join(scratch, "bin-")));
             assert.equal(run.status, 2, run.stderr);
             assert.equal(run.stdout, "");
@@ -736,7 +759,9 @@ describe("npm run preflight", { concurrency: true }, () => {
             assert.deepEqual(asked[0], ["account", "show", "--output", "json"]);
             await resolveSignIn(planSignIn({ "azure-native:subscriptionId": SUBSCRIPTION_ID }, [], {}), az(account), {});
             assert.deepEqual(asked[1], ["account", "show", "--output", "json", "--subscription", SUBSCRIPTION_ID]);
-            await assert.rejects(resolveSignIn(planSignIn({ "azure-native:environment": "usgovernment" }, [], {}), az(account), {}),
+            await assert.rejects(resolveSignIn(planSignIn({ "azure-native:subscriptionId": "x & del *" }, [], {}), az(account), {}), /"x & del \*" \(azure-native:subscriptionId\) is not a subscription id or name/);
+        assert.equal(asked.length, 2, "the Azure CLI was run with a subscription a shell would read");
+        await assert.rejects(resolveSignIn(planSignIn({ "azure-native:environment": "usgovernment" }, [], {}), az(account), {}),
                 /deploys to the usgovernment cloud but the Azure CLI is signed in to AzureCloud: az cloud set --name AzureUSGovernment && az login/);
         });
 

@@ -170,7 +170,9 @@ export function azureCli(env: NodeJS.ProcessEnv): AzRunner {
         const windows = process.platform === "win32";
         execFile(windows ? "az.cmd" : "az", args, { env, timeout: 30_000, windowsHide: true, shell: windows, encoding: "utf8" }, (error, stdout, stderr) => {
             const code = (error as NodeJS.ErrnoException | null)?.code;
-            resolve({ exitCode: error ? (typeof code === "number" ? code : 1) : 0, stdout, stderr, notInstalled: code === "ENOENT" });
+            // Not on PATH: ENOENT, or on Windows cmd.exe's "is not recognized".
+            const notInstalled = code === "ENOENT" || (windows && /is not recognized as an internal or external command/i.test(stderr));
+            resolve({ exitCode: error ? (typeof code === "number" ? code : 1) : 0, stdout, stderr, notInstalled });
         });
     });
 }
@@ -193,6 +195,10 @@ export async function resolveSignIn(plan: SignInPlan, runAz: AzRunner, env: Node
         // planSignIn requires one for every method but the Azure CLI.
         if (!subscriptionId) throw new SignInError(`signing in with ${describeMethod(method)} needs ARM_SUBSCRIPTION_ID or azure-native:subscriptionId`);
         return { credential: buildCredential(method, cloud, env), method: describeMethod(method), subscriptionId, subscriptionSource: plan.subscriptionSource ?? "", cloud };
+    }
+    // A subscription id or name; on Windows `az` runs through cmd.exe, so nothing a shell would read.
+    if (plan.subscriptionId && !/^[\w .()-]+$/.test(plan.subscriptionId)) {
+        throw new SignInError(`"${plan.subscriptionId}" (${plan.subscriptionSource}) is not a subscription id or name`);
     }
     const args = ["account", "show", "--output", "json", ...(plan.subscriptionId ? ["--subscription", plan.subscriptionId] : [])];
     const result = await runAz(args);
