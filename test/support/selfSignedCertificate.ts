@@ -41,6 +41,13 @@ function utcTime(date: Date): Buffer {
     return der(0x17, Buffer.from(`${iso.slice(2, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`));
 }
 
+/** A random positive serial in minimal DER: no leading 0x00 (OpenSSL refuses "illegal padding"), high bit clear. */
+function serialNumber(): Buffer {
+    const bytes = crypto.randomBytes(8);
+    bytes[0] = (bytes[0] & 0x7f) | 0x40;
+    return bytes;
+}
+
 export interface TestCertificate {
     /** PEM certificate: the server's, and the only CA its clients trust. */
     cert: string;
@@ -62,7 +69,7 @@ export function selfSignedCertificate(): TestCertificate {
     );
     const tbs = sequence(
         explicit(0, integer(Buffer.from([2]))),
-        integer(crypto.randomBytes(8)),
+        integer(serialNumber()),
         ecdsaWithSha256,
         name,
         sequence(utcTime(new Date(now - 60_000)), utcTime(new Date(now + 86_400_000))),
