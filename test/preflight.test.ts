@@ -218,6 +218,13 @@ describe("npm run preflight", { concurrency: true }, () => {
             assert.equal(check(run, "identity").remedy, `az login --tenant ${other}`);
         });
 
+        it("fails when Resource Manager says the token is for another tenant than the subscription's", async () => {
+            const run = await preflight([], { world: (w) => { w.tokenForOtherTenant = true; } });
+            assert.equal(check(run, "identity").status, "FAIL");
+            assert.match(check(run, "identity").message, /^user alice@contoso\.example .* signed in to tenant 99999999-8888-7777-6666-555555555555, but subscription .* belongs to another tenant \(401 InvalidAuthenticationTokenTenant/);
+            assert.equal(check(run, "identity").remedy, "az login --tenant <the subscription's tenant id>  (or ARM_TENANT_ID)");
+        });
+
         it("uses the stack's azure-native:subscriptionId before ARM_SUBSCRIPTION_ID, as azure-native does", async () => {
             const run = await preflight([], { config: [`azure-native:subscriptionId: ${SUBSCRIPTION_ID}`], env: { ARM_SUBSCRIPTION_ID: "ffffffff-0000-0000-0000-000000000000" } });
             assert.match(check(run, "identity").message, /\(Enabled; from azure-native:subscriptionId\)/);
@@ -339,6 +346,13 @@ describe("npm run preflight", { concurrency: true }, () => {
             assert.equal(check(spared, "permissions").status, "PASS");
             const group = await preflight([], { world: (w) => { w.denyAssignments = [deny({ principals: [{ id: "0a0a0a0a-0000-0000-0000-000000000000", type: "Group" }] })]; } });
             assert.equal(check(group, "permissions").status, "WARN");
+        });
+
+        it("warns when it may not read deny assignments: one could still block the stack", async () => {
+            const run = await preflight([], { world: (w) => { w.denyAssignments = "forbidden"; } });
+            assert.equal(run.code, 0);
+            assert.equal(check(run, "permissions").status, "WARN");
+            assert.match(check(run, "permissions").message, /; deny assignments could not be read \(403 AuthorizationFailed: .*\), and one could still block them$/);
         });
 
         it("warns when role assignments are allowed only under an ABAC condition it cannot evaluate", async () => {
@@ -475,6 +489,13 @@ describe("npm run preflight", { concurrency: true }, () => {
                 remedy: "pulumi config set cosmosLocation northeurope  (also open to this subscription: swedencentral, westeurope; or request access: https://aka.ms/cosmosdbquota)",
             });
             assert.match(run.stdout, /^Preflight for stack dev of cosmos-vm-identity \(westeurope, Cosmos DB in eastus\)/);
+        });
+
+        it("fails for a Cosmos DB region that is not online", async () => {
+            const run = await preflight([], { world: (w) => { w.cosmosLocations.westeurope.status = "Offline"; } });
+            assert.equal(check(run, "cosmos-region").status, "FAIL");
+            assert.match(check(run, "cosmos-region").message, /^westeurope is Offline$/);
+            assert.match(check(run, "cosmos-region").remedy ?? "", /^pulumi config set cosmosLocation northeurope/);
         });
 
         it("fails for a region Cosmos DB does not have", async () => {

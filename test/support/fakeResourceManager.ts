@@ -47,12 +47,16 @@ export interface FakeVm { resourceGroup: string; name: string; powerState: strin
 
 /** The subscription as the fake reports it; tests change it to make a check fail. */
 export interface FakeWorld {
+    /** undefined: 404 SubscriptionNotFound. */
     subscription: { displayName: string; state: string; tenantId: string } | undefined;
+    /** Answer the subscription with 401: the token is for another tenant than the subscription's. */
+    tokenForOtherTenant: boolean;
     providers: Record<string, string>;
     /** After POST .../register, the next GET reports Registered (else it stays Registering). */
     registrationCompletes: boolean;
     permissions: Permission[];
-    denyAssignments: object[];
+    /** Deny assignments at or above the subscription, or "forbidden" (the caller may not read them). */
+    denyAssignments: object[] | "forbidden";
     /** PIM role eligibility schedule instances for the caller, or "forbidden" (no P2 licence). */
     eligibleRoles: object[] | "forbidden";
     skus: FakeSku[];
@@ -110,6 +114,7 @@ function vmSku(name: string, family: string, vcpus: number, memoryGb: number, ex
 export function healthyWorld(): FakeWorld {
     return {
         subscription: { displayName: "Contoso Dev", state: "Enabled", tenantId: TENANT_ID },
+        tokenForOtherTenant: false,
         providers: { "Microsoft.Compute": "Registered", "Microsoft.Network": "Registered", "Microsoft.DocumentDB": "Registered", "Microsoft.DevTestLab": "Registered" },
         registrationCompletes: true,
         // What Resource Manager returns for an Owner of the subscription.
@@ -159,8 +164,9 @@ const S = "/subscriptions/([^/]+)";
 const ROUTES: { method: string; path: RegExp; apiVersion: string; name: string; handle: Handler }[] = [
     {
         name: "Subscriptions_Get", method: "GET", path: new RegExp(`^${S}$`), apiVersion: "2022-12-01",
-        handle: (world, m) => world.subscription && m[1] === SUBSCRIPTION_ID
-            ? { status: 200, body: {
+        handle: (world, m) => world.tokenForOtherTenant
+            ? armError(401, "InvalidAuthenticationTokenTenant", `The access token is from the wrong issuer 'https://sts.windows.net/${TENANT_ID}/'. It must match the tenant associated with this subscription.`)
+            : world.subscription && m[1] === SUBSCRIPTION_ID ? { status: 200, body: {
                 id: `/subscriptions/${m[1]}`, subscriptionId: m[1], tenantId: world.subscription.tenantId, displayName: world.subscription.displayName,
                 state: world.subscription.state, subscriptionPolicies: { locationPlacementId: "Public_2014-09-01", quotaId: "PayAsYouGo_2014-09-01", spendingLimit: "Off" },
                 authorizationSource: "RoleBased", managedByTenants: [], tags: {},
@@ -188,9 +194,9 @@ const ROUTES: { method: string; path: RegExp; apiVersion: string; name: string; 
     },
     {
         name: "DenyAssignments_ListForScope", method: "GET", path: new RegExp(`^${S}/providers/Microsoft\\.Authorization/denyAssignments$`), apiVersion: "2022-04-01",
-        handle: (world, _m, query) => query.get("$filter") === "atScope()"
-            ? { status: 200, body: { value: world.denyAssignments } }
-            : armError(400, "BadRequest", "expected $filter=atScope()"),
+        handle: (world, _m, query) => world.denyAssignments === "forbidden"
+            ? armError(403, "AuthorizationFailed", "The client does not have authorization to perform action 'Microsoft.Authorization/denyAssignments/read'.")
+            : query.get("$filter") === "atScope()" ? { status: 200, body: { value: world.denyAssignments } } : armError(400, "BadRequest", "expected $filter=atScope()"),
     },
     {
         name: "RoleEligibilityScheduleInstances_ListForScope", method: "GET", path: new RegExp(`^${S}/providers/Microsoft\\.Authorization/roleEligibilityScheduleInstances$`), apiVersion: "2020-10-01",
