@@ -7,7 +7,7 @@ import type { Agent } from "node:https";
 import * as os from "node:os";
 import { parseArgs } from "node:util";
 import { CredentialUnavailableError } from "@azure/identity";
-import { ConfigError, parseConfig, PROJECT, RESOURCE_MANAGER_ENDPOINTS, StackConfig } from "../../lib/config";
+import { ConfigError, parseConfig, RESOURCE_MANAGER_ENDPOINTS, StackConfig } from "../../lib/config";
 import { loadStackConfig } from "../plan";
 import { PROJECT_ROOT } from "../mockEngine";
 import { findLocalState } from "./existingStack";
@@ -101,9 +101,10 @@ export async function main(argv: string[], deps: PreflightDependencies = default
     let config: StackConfig;
     let rawConfig: Record<string, string>;
     let secretKeys: string[];
+    let project: string;
     try {
-        ({ config: rawConfig, secretKeys } = loadStackConfig(options.stack, deps.root));
-        config = parseConfig(rawConfig);
+        ({ project, config: rawConfig, secretKeys } = loadStackConfig(options.stack, deps.root));
+        config = parseConfig(rawConfig, project);
     } catch (error) {
         if (error instanceof ConfigError) return stop(error.message);
         return stop(error instanceof Error ? error.message : String(error));
@@ -130,13 +131,14 @@ export async function main(argv: string[], deps: PreflightDependencies = default
         const principal = principalFromToken(token);
         const endpoint = deps.resourceManager?.endpoint ?? RESOURCE_MANAGER_ENDPOINTS[signIn.cloud];
         report = await runPreflight({
+            project,
             stackName: options.stack,
             config,
             signIn,
             principal,
             fix: options.fix,
             resourceGroup: options.resourceGroup,
-            localLookup: () => findLocalState(PROJECT, options.stack, deps.env, deps.home),
+            localLookup: () => findLocalState(project, options.stack, deps.env, deps.home),
             timeoutMs: options.timeoutMs,
             pollIntervalMs: deps.pollIntervalMs,
             now: deps.now,
@@ -164,7 +166,7 @@ const LABELS = { pass: "PASS", fail: "FAIL", warning: "WARN", skipped: "SKIP" } 
 export function renderText(report: PreflightReport): string {
     const width = Math.max(...report.checks.map((c) => c.id.length)) + 2;
     const where = report.cosmosLocation === report.location ? report.location : `${report.location}, Cosmos DB in ${report.cosmosLocation}`;
-    const lines = [`Preflight for stack ${report.stack} of ${PROJECT} (${where}), subscription ${report.subscriptionId}: read-only checks${report.fix ? "; --fix registers missing resource providers" : ""}`];
+    const lines = [`Preflight for stack ${report.stack} of ${report.project} (${where}), subscription ${report.subscriptionId}: read-only checks${report.fix ? "; --fix registers missing resource providers" : ""}`];
     for (const check of report.checks) {
         lines.push(`${LABELS[check.status]}  ${check.id.padEnd(width)}${check.message}`);
         if (check.remedy && (check.status === "fail" || check.status === "warning")) lines.push(`${" ".repeat(6 + width)}fix: ${check.remedy}`);

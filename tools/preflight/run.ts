@@ -13,6 +13,8 @@ export interface CheckResult extends CheckOutcome {
 }
 
 export interface PreflightReport {
+    /** The project's name in Pulumi.yaml (`pulumi new` may have renamed it). */
+    project: string;
     stack: string;
     subscriptionId: string;
     location: string;
@@ -25,6 +27,7 @@ export interface PreflightReport {
 }
 
 export interface PreflightRun {
+    project: string;
     stackName: string;
     config: StackConfig;
     signIn: SignIn;
@@ -123,6 +126,7 @@ export async function runPreflight(run: PreflightRun): Promise<PreflightReport> 
     const counts: Record<CheckStatus, number> = { pass: 0, fail: 0, warning: 0, skipped: 0 };
     for (const r of results) counts[r.status]++;
     return {
+        project: run.project,
         stack: run.stackName,
         subscriptionId: run.signIn.subscriptionId,
         location: run.config.location,
