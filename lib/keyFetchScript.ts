@@ -75,7 +75,7 @@ export function renderKeyFetchScript(values: KeyFetchScriptValues): string {
         readwriteRoleId: KEY_ACCESS_ROLES.readwrite.id,
         readwriteKeysOperation: KEY_ACCESS_ROLES.readwrite.keysOperation,
         readwritePrimaryKeyProperty: KEY_ACCESS_ROLES.readwrite.primaryKeyProperty,
-        keyProperties: [...new Set(Object.values(KEY_ACCESS_ROLES).flatMap((role) => role.keyProperties))],
+        keyProperties: [...new Set([...KEY_ACCESS_ROLES.readwrite.keyProperties, ...KEY_ACCESS_ROLES.readonly.keyProperties])],
         readonlyDataRoleName: DATA_ACCESS_ROLES.readonly.name,
         readonlyDataRoleId: DATA_ACCESS_ROLES.readonly.id,
         readwriteDataRoleName: DATA_ACCESS_ROLES.readwrite.name,

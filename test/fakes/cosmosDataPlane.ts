@@ -62,17 +62,23 @@ export class FakeCosmosDataPlane {
     readonly requests: CosmosRequestRecord[] = [];
     /** Local (key) authentication disabled, as the stack sets it in rbac mode. */
     localAuthDisabled = false;
+    /** The one database and container that exist. */
+    databaseName: string;
+    containerName: string;
     private server?: LoopbackServer;
 
     constructor(
         private readonly imds: FakeImds,
         /** The keys Resource Manager issued, by property name: any of them signs a read. */
         private readonly keys: () => Record<string, string>,
-        readonly databaseName: string,
-        readonly containerName: string,
+        private readonly defaultDatabaseName: string,
+        private readonly defaultContainerName: string,
         /** The fake's clock (ms since the epoch): the scenario's virtual time. */
         private readonly now: () => number,
-    ) {}
+    ) {
+        this.databaseName = defaultDatabaseName;
+        this.containerName = defaultContainerName;
+    }
 
     /** The account's data-plane endpoint, as the stack's output has it (trailing slash). */
     get endpoint(): string {
@@ -98,6 +104,8 @@ export class FakeCosmosDataPlane {
         this.violations.length = 0;
         this.requests.length = 0;
         this.localAuthDisabled = false;
+        this.databaseName = this.defaultDatabaseName;
+        this.containerName = this.defaultContainerName;
     }
 
     private refuse(response: http.ServerResponse, violation: string | undefined, answer: ScriptedAnswer): void {

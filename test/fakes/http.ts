@@ -54,16 +54,16 @@ export function send(response: http.ServerResponse, answer: ScriptedAnswer): voi
 /** Scripted answers, used in order, one per request; then the fake's normal behaviour. */
 export class AnswerQueue {
     private queue: ScriptedAnswer[] = [];
-    /** Answer every request with this one once the queue is empty (e.g. "never propagates"). */
-    private always?: ScriptedAnswer;
+    /** Once the queue is empty: this answer for every request (e.g. "never propagates"), or a function choosing one (undefined: normal behaviour). */
+    private always?: ScriptedAnswer | (() => ScriptedAnswer | undefined);
 
-    script(answers: ScriptedAnswer[], thenAlways?: ScriptedAnswer): void {
+    script(answers: ScriptedAnswer[], thenAlways?: ScriptedAnswer | (() => ScriptedAnswer | undefined)): void {
         this.queue = [...answers];
         this.always = thenAlways;
     }
 
     next(): ScriptedAnswer | undefined {
-        return this.queue.shift() ?? this.always;
+        return this.queue.shift() ?? (typeof this.always === "function" ? this.always() : this.always);
     }
 
     reset(): void {
