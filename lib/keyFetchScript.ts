@@ -49,7 +49,8 @@ export function psQuote(value: string): string {
             // Doubling is how a single quote is written inside a single-quoted literal.
             literal += unit === 0x27 ? "''" : String.fromCharCode(unit);
         } else {
-            parts.push(`'${literal}'`, `[char]0x${unit.toString(16).toUpperCase().padStart(4, "0")}`);
+            if (literal !== "" || parts.length === 0) parts.push(`'${literal}'`);
+            parts.push(`[char]0x${unit.toString(16).toUpperCase().padStart(4, "0")}`);
             literal = "";
         }
     }

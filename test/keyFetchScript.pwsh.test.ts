@@ -7,6 +7,7 @@
 // 4.8 reference assemblies. Needs pwsh: without it these tests are skipped (one line says how to
 // enable them), except where CI=true or REQUIRE_PWSH=1, where a missing pwsh fails.
 import { strict as assert } from "node:assert";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -19,7 +20,7 @@ import { cosmosError, firewallRefusal, rbacRefusal } from "./fakes/cosmosDataPla
 import { FakeAzure, PRINCIPAL_ID, SCENARIO_START_MS } from "./fakes/azure";
 import { armError } from "./fakes/resourceManager";
 import {
-    findNetFxReferences, findPwsh, NETFX_RESTORE, NetFxReferences, powershellRequired, PWSH_INSTALL, runPwshFile, ScriptDriver, ScriptResult,
+    findNetFxReferences, findPwsh, NETFX_RESTORE, powershellRequired, PWSH_INSTALL, runPwshFile, ScriptDriver, ScriptResult,
 } from "./support/pwsh";
 
 const SUBSCRIPTION = "00000000-1111-2222-3333-444444444444";
@@ -168,7 +169,7 @@ for (const { mode, level } of VARIANTS) {
 }
 
 function fingerprint(key: string): string {
-    return "sha256:" + require("node:crypto").createHash("sha256").update(key, "utf8").digest("hex").slice(0, 8);
+    return "sha256:" + crypto.createHash("sha256").update(key, "utf8").digest("hex").slice(0, 8);
 }
 
 for (const level of ["readonly", "readwrite"] as const) {

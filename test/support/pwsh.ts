@@ -60,7 +60,7 @@ export function runPwshFile(pwsh: string, file: string, args: string[] = []): { 
 
 /** The environment without proxy settings: the script's requests go to the loopback fakes, nowhere else. */
 function loopbackEnv(): NodeJS.ProcessEnv {
-    const env = { ...process.env, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost", POWERSHELL_TELEMETRY_OPTOUT: "1", POWERSHELL_UPDATECHECK: "Off" };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost", POWERSHELL_TELEMETRY_OPTOUT: "1", POWERSHELL_UPDATECHECK: "Off" };
     for (const name of ["http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]) delete env[name];
     return env;
 }
