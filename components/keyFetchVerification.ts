@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as compute from "@pulumi/azure-native/compute";
-import { KEY_FETCH_DEADLINE_SECONDS } from "../lib/keyFetchScript";
+import { KEY_FETCH_DEADLINE_SECONDS, RUN_COMMAND_START_SECONDS } from "../lib/keyFetchScript";
 
 export interface KeyFetchVerificationArgs {
     /** Required. Resource group of the VM. */
@@ -18,9 +18,9 @@ export interface KeyFetchVerificationArgs {
 /**
  * Run Command's timeout for the script: the script's own deadline (its -DeadlineSeconds default,
  * which bounds every wait: IMDS retries, role propagation, network rules, transient retries) plus
- * two minutes for the agent to start it. The script always ends first, with its own diagnosis.
+ * time for the agent to start it. The script always ends first, with its own diagnosis.
  */
-export const VERIFICATION_TIMEOUT_SECONDS = KEY_FETCH_DEADLINE_SECONDS + 120;
+export const VERIFICATION_TIMEOUT_SECONDS = KEY_FETCH_DEADLINE_SECONDS + RUN_COMMAND_START_SECONDS;
 
 /** What the run reported: never key material, only the script's masked summary. */
 export interface VerificationResult {

@@ -17,6 +17,9 @@ export const ARM_API_VERSION = "2025-10-15";
  */
 export const KEY_FETCH_DEADLINE_SECONDS = 2280;
 
+/** What Run Command's timeout allows beyond the script's deadline: the agent starting the script. */
+export const RUN_COMMAND_START_SECONDS = 120;
+
 const TEMPLATE_PATH = path.join(__dirname, "keyFetchScript.ps1");
 
 /** The stack's values that become the script's parameter defaults. */
