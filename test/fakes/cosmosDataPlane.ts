@@ -6,7 +6,7 @@
 // the fake IMDS issued for the account's origin. Errors have Cosmos DB's {"code","message"} shape.
 import type * as http from "node:http";
 import { setAuthorizationTokenHeaderUsingMasterKey } from "@azure/cosmos";
-import { AnswerQueue, drain, header, listen, LoopbackServer, ScriptedAnswer, send } from "./http";
+import { drain, header, LoopbackFake, ScriptedAnswer, send } from "./http";
 import type { FakeImds } from "./imds";
 
 export function cosmosError(status: number, code: string, message: string, headers?: Record<string, string>): ScriptedAnswer {
@@ -56,16 +56,13 @@ export interface CosmosRequestRecord {
     date: string;
 }
 
-export class FakeCosmosDataPlane {
-    readonly answers = new AnswerQueue();
-    readonly violations: string[] = [];
+export class FakeCosmosDataPlane extends LoopbackFake {
     readonly requests: CosmosRequestRecord[] = [];
     /** Local (key) authentication disabled, as the stack sets it in rbac mode. */
     localAuthDisabled = false;
     /** The one database and container that exist. */
     databaseName: string;
     containerName: string;
-    private server?: LoopbackServer;
 
     constructor(
         private readonly imds: FakeImds,
@@ -76,44 +73,30 @@ export class FakeCosmosDataPlane {
         /** The fake's clock (ms since the epoch): the scenario's virtual time. */
         private readonly now: () => number,
     ) {
+        super();
         this.databaseName = defaultDatabaseName;
         this.containerName = defaultContainerName;
     }
 
     /** The account's data-plane endpoint, as the stack's output has it (trailing slash). */
     get endpoint(): string {
-        return `${this.server!.origin}/`;
+        return `${this.serverOrigin}/`;
     }
 
     /** The audience of Entra ID tokens for this account: its origin. */
     get origin(): string {
-        return this.server!.origin;
-    }
-
-    async start(): Promise<this> {
-        this.server = await listen((request, response) => void this.handle(request, response));
-        return this;
-    }
-
-    close(): Promise<void> {
-        return this.server?.close() ?? Promise.resolve();
+        return this.serverOrigin;
     }
 
     reset(): void {
-        this.answers.reset();
-        this.violations.length = 0;
+        super.reset();
         this.requests.length = 0;
         this.localAuthDisabled = false;
         this.databaseName = this.defaultDatabaseName;
         this.containerName = this.defaultContainerName;
     }
 
-    private refuse(response: http.ServerResponse, violation: string | undefined, answer: ScriptedAnswer): void {
-        if (violation) this.violations.push(violation);
-        send(response, answer);
-    }
-
-    private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    protected async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
         await drain(request);
         const path = new URL(request.url ?? "/", "http://fake").pathname;
         const segments = path.split("/").slice(1).map(decodeURIComponent);

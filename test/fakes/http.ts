@@ -92,3 +92,38 @@ export function drain(request: http.IncomingMessage): Promise<string> {
         request.on("error", reject);
     });
 }
+
+/** A fake Azure service on a loopback server: scripted answers first, violations recorded. */
+export abstract class LoopbackFake {
+    readonly answers = new AnswerQueue();
+    /** Requests Azure would refuse: a test asserts there are none. */
+    readonly violations: string[] = [];
+    private server?: LoopbackServer;
+
+    protected get serverOrigin(): string {
+        if (!this.server) throw new Error("the fake is not started");
+        return this.server.origin;
+    }
+
+    async start(): Promise<this> {
+        this.server = await listen((request, response) => void this.handle(request, response));
+        return this;
+    }
+
+    close(): Promise<void> {
+        return this.server?.close() ?? Promise.resolve();
+    }
+
+    reset(): void {
+        this.answers.reset();
+        this.violations.length = 0;
+    }
+
+    /** Answers as Azure would; a protocol violation (if named) is also recorded. */
+    protected refuse(response: http.ServerResponse, violation: string | undefined, answer: ScriptedAnswer): void {
+        if (violation) this.violations.push(violation);
+        send(response, answer);
+    }
+
+    protected abstract handle(request: http.IncomingMessage, response: http.ServerResponse): void | Promise<void>;
+}

@@ -4,7 +4,7 @@
 // Protocol per Microsoft Entra's "How to use managed identities on a VM to acquire a token".
 import * as crypto from "node:crypto";
 import type * as http from "node:http";
-import { AnswerQueue, header, listen, LoopbackServer, queryOf, send } from "./http";
+import { header, LoopbackFake, queryOf, send } from "./http";
 
 export interface IssuedToken {
     token: string;
@@ -16,35 +16,24 @@ function base64url(value: string | Buffer): string {
     return Buffer.from(value).toString("base64url");
 }
 
-export class FakeImds {
-    readonly answers = new AnswerQueue();
+export class FakeImds extends LoopbackFake {
     readonly issued: IssuedToken[] = [];
     /** Resources of every token request, in order, as the client sent them. */
     readonly requestedResources: string[] = [];
-    readonly violations: string[] = [];
-    private server?: LoopbackServer;
 
     /** @param resources the resources this VM's identity may get tokens for (Resource Manager, the Cosmos account). */
-    constructor(readonly principalId: string, private readonly resources: () => string[]) {}
+    constructor(readonly principalId: string, private readonly resources: () => string[]) {
+        super();
+    }
 
     get origin(): string {
-        return this.server!.origin;
-    }
-
-    async start(): Promise<this> {
-        this.server = await listen((request, response) => this.handle(request, response));
-        return this;
-    }
-
-    close(): Promise<void> {
-        return this.server?.close() ?? Promise.resolve();
+        return this.serverOrigin;
     }
 
     reset(): void {
-        this.answers.reset();
+        super.reset();
         this.issued.length = 0;
         this.requestedResources.length = 0;
-        this.violations.length = 0;
     }
 
     /** Whether the fake issued this token, for that resource. */
@@ -52,30 +41,27 @@ export class FakeImds {
         return this.issued.some((issued) => issued.token === token && issued.resource === resource);
     }
 
-    private refuse(response: http.ServerResponse, violation: string, error: string, description: string): void {
-        this.violations.push(violation);
-        send(response, { status: 400, body: { error, error_description: description } });
+    private refuseToken(response: http.ServerResponse, violation: string, error: string, description: string): void {
+        this.refuse(response, violation, { status: 400, body: { error, error_description: description } });
     }
 
-    private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
+    protected handle(request: http.IncomingMessage, response: http.ServerResponse): void {
         const { path, query } = queryOf(request);
         if (request.method !== "GET" || path !== "/metadata/identity/oauth2/token") {
-            this.violations.push(`IMDS: ${request.method} ${path}`);
-            send(response, { status: 404, body: { error: "not_found", error_description: `no such endpoint: ${path}` } });
-            return;
+            return this.refuse(response, `IMDS: ${request.method} ${path}`, { status: 404, body: { error: "not_found", error_description: `no such endpoint: ${path}` } });
         }
         const resource = query.get("resource") ?? "";
         this.requestedResources.push(resource);
         if (header(request, "Metadata") !== "true") {
-            return this.refuse(response, `IMDS: Metadata header is ${JSON.stringify(header(request, "Metadata"))}`, "invalid_request", "Required metadata header not specified");
+            return this.refuseToken(response, `IMDS: Metadata header is ${JSON.stringify(header(request, "Metadata"))}`, "invalid_request", "Required metadata header not specified");
         }
         if (query.getAll("api-version").length !== 1 || query.get("api-version") !== "2018-02-01") {
-            return this.refuse(response, `IMDS: api-version ${query.getAll("api-version").join(",")}`, "invalid_request", "Invalid or missing api-version");
+            return this.refuseToken(response, `IMDS: api-version ${query.getAll("api-version").join(",")}`, "invalid_request", "Invalid or missing api-version");
         }
         const scripted = this.answers.next();
         if (scripted) return send(response, scripted);
         if (!this.resources().includes(resource)) {
-            return this.refuse(response, `IMDS: token requested for unknown resource ${JSON.stringify(resource)}`, "invalid_resource",
+            return this.refuseToken(response, `IMDS: token requested for unknown resource ${JSON.stringify(resource)}`, "invalid_resource",
                 `AADSTS500011: The resource principal named ${resource} was not found in the tenant.`);
         }
         const now = Math.floor(Date.now() / 1000);

@@ -6,7 +6,7 @@
 // REST examples show them, not taken from the program under test.
 import * as crypto from "node:crypto";
 import type * as http from "node:http";
-import { AnswerQueue, drain, header, listen, LoopbackServer, queryOf, ScriptedAnswer, send } from "./http";
+import { drain, header, LoopbackFake, queryOf, ScriptedAnswer, send } from "./http";
 import type { FakeImds } from "./imds";
 
 export interface CosmosAccountKeys {
@@ -32,23 +32,22 @@ export function armError(status: number, code: string, message: string, headers?
     return { status, body: { error: { code, message } }, headers };
 }
 
-export class FakeResourceManager {
-    readonly answers = new AnswerQueue();
-    readonly violations: string[] = [];
+export class FakeResourceManager extends LoopbackFake {
     /** Every key request that passed the protocol checks: its operation and the token it carried. */
     readonly calls: { operation: string; token: string }[] = [];
-    private server?: LoopbackServer;
 
     constructor(
         private readonly imds: FakeImds,
         readonly account: AccountCoordinates,
         readonly apiVersion: string,
         readonly keys: CosmosAccountKeys,
-    ) {}
+    ) {
+        super();
+    }
 
     /** Resource Manager's base URL, with the trailing slash its token resource has. */
     get endpoint(): string {
-        return `${this.server!.origin}/`;
+        return `${this.serverOrigin}/`;
     }
 
     get accountId(): string {
@@ -56,27 +55,12 @@ export class FakeResourceManager {
         return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroupName}/providers/Microsoft.DocumentDB/databaseAccounts/${accountName}`;
     }
 
-    async start(): Promise<this> {
-        this.server = await listen((request, response) => void this.handle(request, response));
-        return this;
-    }
-
-    close(): Promise<void> {
-        return this.server?.close() ?? Promise.resolve();
-    }
-
     reset(): void {
-        this.answers.reset();
-        this.violations.length = 0;
+        super.reset();
         this.calls.length = 0;
     }
 
-    private refuse(response: http.ServerResponse, violation: string, answer: ScriptedAnswer): void {
-        this.violations.push(violation);
-        send(response, answer);
-    }
-
-    private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    protected async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
         await drain(request);
         const { path, query } = queryOf(request);
         const match = /^(.*)\/(readonlykeys|listKeys)$/.exec(path);
