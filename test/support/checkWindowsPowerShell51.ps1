@@ -11,6 +11,8 @@
 # PowerShell's adapted members (hashtable keys, PSObject properties) are out of scope.
 param(
     [Parameter(Mandatory = $true)][string[]]$Path,
+    # Of those, the paths whose .NET types and members need no check (syntax and PowerShell 7 only).
+    [string[]]$SyntaxOnly = @(),
     [string]$Net48,
     [string]$PowerShell51,
     [string]$MetadataLoadContext
@@ -73,8 +75,15 @@ if ($Net48) {
         if ($null -eq (Get-ReferenceType $runtime)) { $netfx.Add("$($At.Extent.StartLineNumber):$($At.Extent.StartColumnNumber) type [$($runtime.FullName)] is not in .NET Framework 4.8 or Windows PowerShell 5.1") }
         return $runtime
     }
+    $memberVerdicts = @{}
     function Test-Member([System.Management.Automation.Language.Ast]$At, [Type]$Runtime, [string]$Member, [bool]$Static, [int]$Arguments) {
         # $Arguments: -1 for a property or field access, else the number of method arguments.
+        $key = "$($Runtime.AssemblyQualifiedName)|$Member|$Static|$Arguments"
+        if (-not $memberVerdicts.ContainsKey($key)) { $memberVerdicts[$key] = Get-MemberVerdict $Runtime $Member $Static $Arguments }
+        if ($memberVerdicts[$key]) { $netfx.Add("$($At.Extent.StartLineNumber):$($At.Extent.StartColumnNumber) $($memberVerdicts[$key])") }
+    }
+    function Get-MemberVerdict([Type]$Runtime, [string]$Member, [bool]$Static, [int]$Arguments) {
+        # '' when .NET Framework 4.8 (or PowerShell 5.1) has the member, else what is missing.
         $flags = [System.Reflection.BindingFlags]'Public,FlattenHierarchy'
         $flags = $flags -bor $(if ($Static) { [System.Reflection.BindingFlags]::Static } else { [System.Reflection.BindingFlags]::Instance })
         $accepts = {
@@ -94,13 +103,12 @@ if ($Net48) {
             return (& $accepts $methods)
         }
         # PowerShell's own additions (adapted members, hashtable keys) are not .NET's: not compared.
-        if (-not (& $present $Runtime)) { return }
+        if (-not (& $present $Runtime)) { return '' }
         $reference = Get-ReferenceType $Runtime
-        if ($null -eq $reference) { return }
-        if (-not (& $present $reference)) {
-            $what = if ($Arguments -lt 0) { $Member } else { "$Member() with $Arguments argument(s)" }
-            $netfx.Add("$($At.Extent.StartLineNumber):$($At.Extent.StartColumnNumber) [$($Runtime.FullName)]::$what is not in .NET Framework 4.8 or Windows PowerShell 5.1")
-        }
+        if ($null -eq $reference) { return '' }
+        if (& $present $reference) { return '' }
+        $what = if ($Arguments -lt 0) { $Member } else { "$Member() with $Arguments argument(s)" }
+        return "[$($Runtime.FullName)]::$what is not in .NET Framework 4.8 or Windows PowerShell 5.1"
     }
     $inference = [psobject].Assembly.GetType('System.Management.Automation.AstTypeInference')
     $inferTypeOf = $inference.GetMethod('InferTypeOf', [System.Reflection.BindingFlags]'Static,NonPublic,Public', $null, [Type[]]@([System.Management.Automation.Language.Ast]), $null)
@@ -109,6 +117,7 @@ if ($Net48) {
 
 $reports = [ordered]@{}
 # pwsh -File passes '-Path a,b' as one string.
+$syntaxOnlyFiles = @($SyntaxOnly | ForEach-Object { $_ -split ',' })
 foreach ($file in @($Path | ForEach-Object { $_ -split ',' })) {
     $problems = New-Object System.Collections.Generic.List[string]
     $netfx = New-Object System.Collections.Generic.List[string]
@@ -153,7 +162,7 @@ foreach ($file in @($Path | ForEach-Object { $_ -split ',' })) {
             }
         }
     }
-    if ($Net48) {
+    if ($Net48 -and $syntaxOnlyFiles -notcontains $file) {
         foreach ($node in $all) {
             if ($node -is [System.Management.Automation.Language.TypeExpressionAst] -or $node -is [System.Management.Automation.Language.TypeConstraintAst]) {
                 $null = Test-Type $node $node.TypeName

@@ -2,7 +2,7 @@
 // (runKeyFetchScript.ps1) in one long-lived process, and finds the reference assemblies the
 // Windows PowerShell 5.1 checks read. Without pwsh the PowerShell tests are skipped, with one
 // line saying how to enable them; where CI=true or REQUIRE_PWSH=1, a missing pwsh is a failure.
-import { ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
+import { ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -53,9 +53,16 @@ export function findNetFxReferences(): NetFxReferences | undefined {
 }
 
 /** Runs a PowerShell script file non-interactively, as Run Command does, and returns what it wrote. */
-export function runPwshFile(pwsh: string, file: string, args: string[] = []): { status: number | null; stdout: string; stderr: string } {
-    const result = spawnSync(pwsh, ["-NoProfile", "-NonInteractive", "-File", file, ...args], { encoding: "utf8", env: loopbackEnv(), timeout: 120_000 });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+export function runPwshFile(pwsh: string, file: string, args: string[] = []): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(pwsh, ["-NoProfile", "-NonInteractive", "-File", file, ...args], { env: loopbackEnv() });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
+        child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
+        child.on("error", reject);
+        child.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
 }
 
 /** The environment without proxy settings: the script's requests go to the loopback fakes, nowhere else. */
