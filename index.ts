@@ -104,8 +104,6 @@ const verificationRun = settings.verifyOnDeploy
     })
     : undefined;
 
-const keyFetchScriptFile = "Get-CosmosDbKeys.ps1";
-
 export const resourceGroupName = resourceGroup.name;
 export const vmName = vm.vmName;
 export const vmPrincipalId = vm.principalId;
@@ -121,7 +119,8 @@ export const accessSummary = describeAccess(settings.accessMode, settings.access
 export const roleDefinitionName = access.roleDefinitionName;
 export const roleAssignmentId = access.roleAssignmentId;
 export const keyFetchScript = keyFetchScriptText;
+// Run Command v2 through tools/runOnVm.ts: prints the script's output and exits with its exit code.
 export const runOnVmCommand = pulumi.interpolate
-    `pulumi stack output keyFetchScript --stack ${pulumi.getStack()} > ${keyFetchScriptFile} && az vm run-command invoke --subscription ${subscriptionId} --resource-group ${resourceGroup.name} --name ${vm.vmName} --command-id RunPowerShellScript --scripts @${keyFetchScriptFile}`;
+    `npm run --silent run-on-vm -- --stack ${pulumi.getStack()} --subscription ${subscriptionId} --resource-group ${resourceGroup.name} --vm-name ${vm.vmName}`;
 export const verification: pulumi.Output<VerificationResult> = verificationRun?.result
     ?? pulumi.output({ state: "NotRun", exitCode: null, summary: "verifyOnDeploy is false; run the script with runOnVmCommand" });

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as compute from "@pulumi/azure-native/compute";
+import { KEY_FETCH_DEADLINE_SECONDS, RUN_COMMAND_START_SECONDS } from "../lib/keyFetchScript";
 
 export interface KeyFetchVerificationArgs {
     /** Required. Resource group of the VM. */
@@ -15,10 +16,11 @@ export interface KeyFetchVerificationArgs {
 }
 
 /**
- * Bounds the script's own worst case: IMDS retries (about 3 minutes), role propagation
- * (RoleWaitSeconds, 900 s), network rules (NetworkWaitSeconds, 600 s) and transient retries.
+ * Run Command's timeout for the script: the script's own deadline (its -DeadlineSeconds default,
+ * which bounds every wait: IMDS retries, role propagation, network rules, transient retries) plus
+ * time for the agent to start it. The script always ends first, with its own diagnosis.
  */
-export const VERIFICATION_TIMEOUT_SECONDS = 2400;
+export const VERIFICATION_TIMEOUT_SECONDS = KEY_FETCH_DEADLINE_SECONDS + RUN_COMMAND_START_SECONDS;
 
 /** What the run reported: never key material, only the script's masked summary. */
 export interface VerificationResult {

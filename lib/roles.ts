@@ -1,4 +1,5 @@
-// Built-in Azure roles the stack grants, and the Resource Manager actions the key-fetch script calls.
+// Built-in Azure roles the stack grants, the Resource Manager operations the key-fetch script calls,
+// and the key properties those operations return: the single source, rendered into the script too.
 import type { AccessLevel } from "./config";
 
 export interface KeyAccessRole {
@@ -10,6 +11,10 @@ export interface KeyAccessRole {
     keysOperation: "readonlykeys" | "listKeys";
     /** The permission that operation checks, for error messages. */
     action: string;
+    /** The response property holding the key the script proves by reading the container. */
+    primaryKeyProperty: string;
+    /** Every key property the operation's response carries (REST "Database Accounts - List Keys / List Read Only Keys"). */
+    keyProperties: readonly string[];
 }
 
 /**
@@ -23,12 +28,16 @@ export const KEY_ACCESS_ROLES: Record<AccessLevel, KeyAccessRole> = {
         id: "fbdf93bf-df7d-467e-a4d2-9458aa1360c8",
         keysOperation: "readonlykeys",
         action: "Microsoft.DocumentDB/databaseAccounts/readonlykeys/action",
+        primaryKeyProperty: "primaryReadonlyMasterKey",
+        keyProperties: ["primaryReadonlyMasterKey", "secondaryReadonlyMasterKey"],
     },
     readwrite: {
         name: "DocumentDB Account Contributor",
         id: "5bd9cd88-fe45-4216-938b-f97437e15450",
         keysOperation: "listKeys",
         action: "Microsoft.DocumentDB/databaseAccounts/listKeys/action",
+        primaryKeyProperty: "primaryMasterKey",
+        keyProperties: ["primaryMasterKey", "secondaryMasterKey", "primaryReadonlyMasterKey", "secondaryReadonlyMasterKey"],
     },
 };
 

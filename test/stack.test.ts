@@ -205,12 +205,12 @@ describe("the stack at its defaults", () => {
         assert.ok(!script.includes("{{"), "no unfilled placeholder");
     });
 
-    it("gives one az command that runs the script on the VM without RDP", () => {
+    it("gives one command that runs the script on the VM without RDP and returns its exit code", () => {
         const rg = single(stack, T.rg).state.name;
         const vm = single(stack, T.vm).state.name;
         assert.equal(
             stack.outputs.runOnVmCommand.value,
-            `pulumi stack output keyFetchScript --stack dev > Get-CosmosDbKeys.ps1 && az vm run-command invoke --subscription ${SUBSCRIPTION_ID} --resource-group ${rg} --name ${vm} --command-id RunPowerShellScript --scripts @Get-CosmosDbKeys.ps1`,
+            `npm run --silent run-on-vm -- --stack dev --subscription ${SUBSCRIPTION_ID} --resource-group ${rg} --vm-name ${vm}`,
         );
     });
 
