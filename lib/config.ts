@@ -12,6 +12,13 @@ export type AccessMode = "keys" | "rbac";
 export type WindowsImageSku = (typeof WINDOWS_IMAGE_SKUS)[number];
 export type AzureCloud = keyof typeof RESOURCE_MANAGER_ENDPOINTS;
 
+/**
+ * The settings whose change deletes data and may proceed only with an explicit, exact opt-in: an
+ * allowDataLoss entry `<setting>:<old>-><new>` (lib/changeGuard.ts checks it against the stack's record).
+ */
+export const DATA_LOSS_SETTINGS = ["location", "databaseName", "containerName"] as const;
+export type DataLossSetting = (typeof DATA_LOSS_SETTINGS)[number];
+
 export const WINDOWS_IMAGE_SKUS = [
     "2025-datacenter-azure-edition",
     "2025-datacenter-azure-edition-core",
@@ -78,6 +85,8 @@ export interface StackConfig {
     cosmosAllowedIps: string[];
     /** Accept Cosmos DB connections from every network, as the tutorial's account does. */
     cosmosPublicAccess: boolean;
+    /** Changes allowed to delete data, each `<setting>:<old>-><new>` exactly as the change guard names it. */
+    allowDataLoss: string[];
 }
 
 /** One broken rule: the full config key and what is wrong with its value. */
@@ -119,6 +128,7 @@ export const CONFIG_KEYS = [
     "encryptionAtHost",
     "cosmosAllowedIps",
     "cosmosPublicAccess",
+    "allowDataLoss",
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -266,6 +276,15 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>): 
         bad("cosmosAllowedIps", "has no effect with cosmosPublicAccess: true (every network is admitted); remove one of them");
     }
 
+    // Exact entries, not patterns: each allows one named change (old and new value) and nothing else.
+    const allowDataLossRaw = get("allowDataLoss");
+    const allowDataLoss = allowDataLossRaw === undefined ? [] : parseOptIns(allowDataLossRaw);
+    for (const entry of allowDataLoss) {
+        if (!DATA_LOSS_SETTINGS.some((setting) => entry.startsWith(`${setting}:`) && entry.includes("->", setting.length + 1))) {
+            bad("allowDataLoss", `"${entry}" is not a change to allow: copy the entry the change guard's message names, <setting>:<old>-><new> with setting one of ${DATA_LOSS_SETTINGS.join(", ")}, e.g. "containerName:Test->Orders"`);
+        }
+    }
+
     if (problems.length > 0) throw new ConfigError(problems);
     return {
         location: location as string,
@@ -289,6 +308,7 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>): 
         encryptionAtHost,
         cosmosAllowedIps,
         cosmosPublicAccess,
+        allowDataLoss,
     };
 }
 
@@ -342,6 +362,19 @@ function parseBoolean(value: string | undefined, fallback: boolean): boolean | u
     if (value === "true") return true;
     if (value === "false") return false;
     return undefined;
+}
+
+/** One entry, or a JSON list of entries (as `pulumi config set --path 'allowDataLoss[0]'` stores it). Names may hold commas and spaces, so nothing is split. */
+function parseOptIns(value: string): string[] {
+    if (value.trim().startsWith("[")) {
+        try {
+            const parsed: unknown = JSON.parse(value);
+            if (Array.isArray(parsed) && parsed.every((item): item is string => typeof item === "string")) return parsed;
+        } catch {
+            // not a list: taken as one entry, which validation then names
+        }
+    }
+    return [value];
 }
 
 /** A JSON list of strings (as `pulumi config set --path` stores it), or a comma/space-separated string. */
