@@ -2,6 +2,7 @@
 import { strict as assert } from "node:assert";
 import { before, describe, it } from "node:test";
 import { ConfigError } from "../lib/config";
+import { VERIFICATION_TIMEOUT_SECONDS } from "../components/keyFetchVerification";
 import { classifyChanges } from "../tools/changeImpact";
 import {
     Evaluation, evaluate, ofType, PUBLIC_IP, RUN_COMMAND_INSTANCE_VIEW, single, stackConfig, SUBSCRIPTION_ID, VM_PRINCIPAL_ID,
@@ -323,6 +324,10 @@ describe("proof on deploy (verifyOnDeploy)", () => {
         assert.equal(run.inputs.asyncExecution, false);
         assert.equal(run.inputs.treatFailureAsDeploymentFailure, true);
         assert.equal(run.inputs.timeoutInSeconds, 2400);
+        // `pulumi up` waits a little longer than Azure lets the script run (5 minutes for the agent to
+        // pick the run up and report it), not azure-native's default 120 minutes.
+        assert.equal(VERIFICATION_TIMEOUT_SECONDS, 2400);
+        assert.deepEqual(run.customTimeouts, { create: "45m", update: "45m", delete: "" });
         // Exactly the exported script, with no parameters: in particular never -ShowKeys.
         assert.deepEqual(run.inputs.source, { script: stack.outputs.keyFetchScript.value });
         assert.equal(run.inputs.parameters, undefined);
