@@ -3,8 +3,7 @@
 // (index.ts reads them from the stack's own outputs), problems and warnings go out.
 // What each change does is generated from the program in README "What a change does"
 // (tools/changeImpact.ts); test/changeImpact.test.ts holds this module to it.
-import { RunError } from "@pulumi/pulumi/errors";
-import { DataLossSetting, PROJECT, StackConfig } from "./config";
+import { DataLossSetting, PROJECT, StackConfig, UserFacingError } from "./config";
 
 /** The stack output that records the guarded settings of the last successful update (plain, never secret). */
 export const DEPLOYED_SETTINGS_OUTPUT = "deployedSettings";
@@ -35,15 +34,13 @@ export interface GuardResult {
     warnings: string[];
 }
 
-/** Raised before any Azure resource is declared; one message per key. RunError: Pulumi prints it without a stack trace. */
-export class UnsafeChangeError extends RunError {
+/** Raised before any Azure resource is declared; one message per key. A RunError: printed without a stack trace. */
+export class UnsafeChangeError extends UserFacingError {
     constructor(public readonly problems: UnsafeChange[]) {
-        super(
+        super("UnsafeChangeError",
             `Unsafe configuration change (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was changed:\n` +
                 problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n") +
-                `\nThe previous values are this stack's ${DEPLOYED_SETTINGS_OUTPUT} output, written by its last successful update (README: "What a change does").`,
-        );
-        this.name = "UnsafeChangeError";
+                `\nThe previous values are this stack's ${DEPLOYED_SETTINGS_OUTPUT} output, written by its last successful update (README: "What a change does").`);
     }
 }
 

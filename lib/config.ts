@@ -95,15 +95,27 @@ export interface ConfigProblem {
     message: string;
 }
 
-/** Raised before any resource is declared; lists every problem. RunError: Pulumi prints it without a stack trace. */
-export class ConfigError extends RunError {
+/**
+ * An error for the user, not a bug: a RunError, which Pulumi prints without a stack trace, and with
+ * no stack frames at all. Pulumi's runner still passes every uncaught error to util.inspect, and on
+ * Node 20 that loops on a frame of Pulumi's own source maps (`node_modules/@pulumi/resource.ts`,
+ * present when an async program throws) until it runs out of string length: about 20 s and 3 GB.
+ */
+export abstract class UserFacingError extends RunError {
+    protected constructor(name: string, message: string) {
+        super(message);
+        this.name = name;
+        this.stack = `${name}: ${message}`;
+    }
+}
+
+/** Raised before any resource is declared; lists every problem. */
+export class ConfigError extends UserFacingError {
     constructor(public readonly problems: ConfigProblem[]) {
-        super(
+        super("ConfigError",
             `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was created:\n` +
                 problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n") +
-                "\nSet values with `pulumi config set <key> <value>` (see README, Configuration).",
-        );
-        this.name = "ConfigError";
+                "\nSet values with `pulumi config set <key> <value>` (see README, Configuration).");
     }
 }
 

@@ -111,6 +111,16 @@ describe("the change guard's comparison", () => {
         assert.match(error.message, /^Unsafe configuration change \(2 problems\); nothing was changed:\n  - cosmos-vm-identity:containerName: .*\n  - cosmos-vm-identity:freeTier: .*\nThe previous values are this stack's deployedSettings output/);
     });
 
+    it("carries no stack frames, which Pulumi would not show and Node 20's util.inspect chokes on", () => {
+        const error = new UnsafeChangeError(checkChanges(RECORD, next({ containerName: "Orders" }), []).problems);
+        assert.equal(error.stack, `UnsafeChangeError: ${error.message}`);
+        assert.throws(() => parseConfig(stackConfig({ throughput: "450" })), (config: unknown) => {
+            assert.ok(config instanceof ConfigError);
+            assert.equal(config.stack, `ConfigError: ${config.message}`);
+            return true;
+        });
+    });
+
     it("is the message the README shows", () => {
         const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
         const { problems } = checkChanges(RECORD, next({ containerName: "Orders", freeTier: true }), []);
