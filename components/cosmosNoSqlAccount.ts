@@ -81,7 +81,19 @@ export class CosmosNoSqlAccount extends pulumi.ComponentResource {
                 id: args.containerName,
                 partitionKey: { paths: [args.partitionKeyPath], kind: cosmosdb.PartitionKind.Hash, version: 2 },
             },
-            // Throughput on the container, not shared through the database, as in the tutorial.
+            // Throughput on the container, not shared through the database, as in the tutorial. The
+            // container owns the value, at creation and after: Cosmos DB applies a changed
+            // options.throughput to the container's offer since api-version 2019-08-01 ("To change the
+            // throughput values, redeploy the template with updated RU/s": Microsoft's Resource Manager
+            // template guide for Cosmos DB for NoSQL, whose sample container carries it; the 2019
+            // refusal "Throughput update is not allowed through options" of MicrosoftDocs/azure-docs#30853
+            // was fixed with that version), and a re-PUT with an unchanged value is a no-op, as Azure
+            // Verified Modules' container module (options.throughput on every deployment) shows in its
+            // idempotency runs. So a new `throughput` is an in-place update of this one resource, and a
+            // provider upgrade that PUTs the container again sends the value it already has.
+            // There is no second owner: azure-native 3.28.0 has no throughputSettings resource (the REST
+            // API has GET and PUT for throughputSettings/default but no DELETE), and one next to this
+            // option would be set back by any later PUT of the container.
             options: { throughput: args.throughput },
         }, parent);
 

@@ -22,6 +22,13 @@ export interface KeyFetchVerificationArgs {
  */
 export const VERIFICATION_TIMEOUT_SECONDS = KEY_FETCH_DEADLINE_SECONDS + RUN_COMMAND_START_SECONDS;
 
+/**
+ * How long `pulumi up` waits for the run: a little above the run's own timeout, for the VM agent to
+ * pick it up and report it. Without it, azure-native polls for up to 120 minutes, and a run Azure
+ * never reports as finished holds the update that long. Past it, the update fails and says so.
+ */
+export const VERIFICATION_WAIT_MINUTES = Math.ceil(VERIFICATION_TIMEOUT_SECONDS / 60) + 5;
+
 /** What the run reported: never key material, only the script's masked summary. */
 export interface VerificationResult {
     state: string;
@@ -55,6 +62,7 @@ export class KeyFetchVerification extends pulumi.ComponentResource {
             // A run command is a VM extension: Azure refuses to delete it while the VM is stopped
             // (after the evening auto-shutdown), and deleting the VM removes it anyway.
             deletedWith: args.vm,
+            customTimeouts: { create: `${VERIFICATION_WAIT_MINUTES}m`, update: `${VERIFICATION_WAIT_MINUTES}m` },
         });
 
         // The resource itself does not carry the run's outcome; its instance view does.

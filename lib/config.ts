@@ -13,6 +13,13 @@ export type AccessMode = "keys" | "rbac";
 export type WindowsImageSku = (typeof WINDOWS_IMAGE_SKUS)[number];
 export type AzureCloud = keyof typeof RESOURCE_MANAGER_ENDPOINTS;
 
+/**
+ * The settings whose change deletes data and may proceed only with an explicit, exact opt-in: an
+ * allowDataLoss entry `<setting>:<old>-><new>` (lib/changeGuard.ts checks it against the stack's record).
+ */
+export const DATA_LOSS_SETTINGS = ["location", "databaseName", "containerName"] as const;
+export type DataLossSetting = (typeof DATA_LOSS_SETTINGS)[number];
+
 export const WINDOWS_IMAGE_SKUS = [
     "2025-datacenter-azure-edition",
     "2025-datacenter-azure-edition-core",
@@ -79,6 +86,8 @@ export interface StackConfig {
     cosmosAllowedIps: string[];
     /** Accept Cosmos DB connections from every network, as the tutorial's account does. */
     cosmosPublicAccess: boolean;
+    /** Changes allowed to delete data, each `<setting>:<old>-><new>` exactly as the change guard names it. */
+    allowDataLoss: string[];
 }
 
 /** One broken rule: the full config key and what is wrong with its value. */
@@ -87,15 +96,27 @@ export interface ConfigProblem {
     message: string;
 }
 
-/** Raised before any resource is declared; lists every problem. RunError: Pulumi prints it without a stack trace. */
-export class ConfigError extends RunError {
+/**
+ * An error for the user, not a bug: a RunError, which Pulumi prints without a stack trace, and with
+ * no stack frames at all. Pulumi's runner still passes every uncaught error to util.inspect, and on
+ * Node 20 that loops on a frame of Pulumi's own source maps (`node_modules/@pulumi/resource.ts`,
+ * present when an async program throws) until it runs out of string length: about 20 s and 3 GB.
+ */
+export abstract class UserFacingError extends RunError {
+    protected constructor(name: string, message: string) {
+        super(message);
+        this.name = name;
+        this.stack = `${name}: ${message}`;
+    }
+}
+
+/** Raised before any resource is declared; lists every problem. */
+export class ConfigError extends UserFacingError {
     constructor(public readonly problems: ConfigProblem[]) {
-        super(
+        super("ConfigError",
             `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was created:\n` +
                 problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n") +
-                "\nSet values with `pulumi config set <key> <value>` (see README, Configuration).",
-        );
-        this.name = "ConfigError";
+                "\nSet values with `pulumi config set <key> <value>` (see README, Configuration).");
     }
 }
 
@@ -120,6 +141,7 @@ export const CONFIG_KEYS = [
     "encryptionAtHost",
     "cosmosAllowedIps",
     "cosmosPublicAccess",
+    "allowDataLoss",
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -268,6 +290,15 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>, p
         bad("cosmosAllowedIps", "has no effect with cosmosPublicAccess: true (every network is admitted); remove one of them");
     }
 
+    // Exact entries, not patterns: each allows one named change (old and new value) and nothing else.
+    const allowDataLossRaw = get("allowDataLoss");
+    const allowDataLoss = allowDataLossRaw === undefined ? [] : parseOptIns(allowDataLossRaw);
+    for (const entry of allowDataLoss) {
+        if (!DATA_LOSS_SETTINGS.some((setting) => entry.startsWith(`${setting}:`) && entry.includes("->", setting.length + 1))) {
+            bad("allowDataLoss", `"${entry}" is not a change to allow: copy the entry the change guard's message names, <setting>:<old>-><new> with setting one of ${DATA_LOSS_SETTINGS.join(", ")}, e.g. "containerName:Test->Orders"`);
+        }
+    }
+
     if (problems.length > 0) throw new ConfigError(problems);
     return {
         location: location as string,
@@ -291,6 +322,7 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>, p
         encryptionAtHost,
         cosmosAllowedIps,
         cosmosPublicAccess,
+        allowDataLoss,
     };
 }
 
@@ -344,6 +376,19 @@ function parseBoolean(value: string | undefined, fallback: boolean): boolean | u
     if (value === "true") return true;
     if (value === "false") return false;
     return undefined;
+}
+
+/** One entry, or a JSON list of entries (as `pulumi config set --path 'allowDataLoss[0]'` stores it). Names may hold commas and spaces, so nothing is split. */
+function parseOptIns(value: string): string[] {
+    if (value.trim().startsWith("[")) {
+        try {
+            const parsed: unknown = JSON.parse(value);
+            if (Array.isArray(parsed) && parsed.every((item): item is string => typeof item === "string")) return parsed;
+        } catch {
+            // not a list: taken as one entry, which validation then names
+        }
+    }
+    return [value];
 }
 
 /** A JSON list of strings (as `pulumi config set --path` stores it), or a comma/space-separated string. */

@@ -49,6 +49,7 @@ describe("configuration defaults", () => {
             encryptionAtHost: false,
             cosmosAllowedIps: [],
             cosmosPublicAccess: false,
+            allowDataLoss: [],
         });
     });
 
@@ -189,6 +190,18 @@ describe("configuration rules", () => {
         assertRejected({ autoShutdownTimeZone: "Europe/Paris;" }, "autoShutdownTimeZone", /Windows time zone id/);
         assert.deepEqual(problemsFor({ autoShutdownTimeZone: "W. Europe Standard Time" }), []);
         assertRejected({ cosmosLocation: "west_europe!" }, "cosmosLocation", /region name/);
+    });
+
+    it("allowDataLoss: exact entries naming a data-losing setting, one or a JSON list, nothing split", () => {
+        assert.deepEqual(parseConfig(stackConfig({ allowDataLoss: "containerName:Test->Orders" })).allowDataLoss, ["containerName:Test->Orders"]);
+        assert.deepEqual(parseConfig(stackConfig({ allowDataLoss: '["databaseName:Test->A, B","location:westeurope->northeurope"]' })).allowDataLoss,
+            ["databaseName:Test->A, B", "location:westeurope->northeurope"]);
+        // Names may hold commas, spaces and arrows: the entry is kept whole and matched exactly later.
+        assert.deepEqual(parseConfig(stackConfig({ allowDataLoss: "containerName:a, b->c->d" })).allowDataLoss, ["containerName:a, b->c->d"]);
+        assert.deepEqual(parseConfig(stackConfig({ allowDataLoss: "" })).allowDataLoss, []);
+        for (const bad of ["true", "containerName", "containerName:Test", "partitionKeyPath:/id->/tenant", "freeTier:false->true", '["yes"]']) {
+            assertRejected({ allowDataLoss: bad }, "allowDataLoss", /is not a change to allow: copy the entry the change guard's message names/);
+        }
     });
 
     it("reports unknown keys in the project's namespace (typos)", () => {

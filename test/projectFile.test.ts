@@ -10,7 +10,7 @@ import { evaluateOnce, PROJECT_ROOT } from "./harness";
 
 interface Declaration { type: string; description?: string; default?: unknown; items?: { type: string }; secret?: boolean }
 const project = parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as {
-    name: string; runtime: { name: string; options: Record<string, unknown> }; config: Record<string, Declaration>;
+    name: string; requiredPulumiVersion?: string; runtime: { name: string; options: Record<string, unknown> }; config: Record<string, Declaration>;
 };
 // Declared keys without a default are required by the CLI, so these optional ones stay undeclared.
 const UNDECLARED = ["adminPassword"];
@@ -30,6 +30,17 @@ describe("Pulumi.yaml", () => {
         assert.equal(project.name, PROJECT);
         assert.equal(project.runtime.name, "nodejs");
         assert.equal(project.runtime.options.typescript, true);
+    });
+
+    it("requires a CLI that handles replacementTrigger without spurious replacements (3.226.0), as the README says", async () => {
+        // replacementTrigger: engine 3.208; previews replaced spuriously before 3.226 (pulumi/pulumi#22119).
+        assert.equal(project.requiredPulumiVersion, ">=3.226.0");
+        const stack = await evaluateOnce({ "azure-native:location": "westeurope" });
+        assert.ok(stack.resources.some((r) => r.replacementTrigger !== undefined), "the program uses replacementTrigger, which is why");
+        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        const prerequisites = readme.slice(readme.indexOf("## Prerequisites"), readme.indexOf("## Set up and test"));
+        assert.match(prerequisites, /Pulumi CLI\]\([^)]+\) \*\*3\.226\.0 or later\*\*/);
+        assert.ok(prerequisites.includes('`requiredPulumiVersion: ">=3.226.0"`'));
     });
 
     it("declares every key the program reads, with type, description and default", () => {

@@ -2,6 +2,8 @@
 import { strict as assert } from "node:assert";
 import { before, describe, it } from "node:test";
 import { ConfigError } from "../lib/config";
+import { VERIFICATION_TIMEOUT_SECONDS } from "../components/keyFetchVerification";
+import { classifyChanges } from "../tools/changeImpact";
 import {
     Evaluation, evaluate, ofType, PUBLIC_IP, RUN_COMMAND_INSTANCE_VIEW, single, stackConfig, SUBSCRIPTION_ID, VM_PRINCIPAL_ID,
 } from "./harness";
@@ -170,7 +172,7 @@ describe("the stack at its defaults", () => {
         const assignment = single(stack, T.roleAssignment);
         assert.deepEqual(Object.keys(stack.outputs).sort(), [
             "accessMode", "accessSummary", "adminPassword", "adminUsername", "containerName", "cosmosAccountName", "cosmosEndpoint", "databaseName",
-            "keyFetchScript", "resourceGroupName", "roleAssignmentId", "roleDefinitionName", "runOnVmCommand", "verification",
+            "deployedSettings", "keyFetchScript", "resourceGroupName", "roleAssignmentId", "roleDefinitionName", "runOnVmCommand", "verification",
             "vmName", "vmPrincipalId", "vmPublicIp",
         ]);
         const value = (name: string) => stack.outputs[name].value;
@@ -187,6 +189,10 @@ describe("the stack at its defaults", () => {
         assert.equal(value("accessMode"), "keys");
         assert.match(String(value("accessSummary")), /^keys mode: the VM's identity holds Cosmos DB Account Reader Role on the account and can fetch the read-only keys/);
         assert.equal(value("roleAssignmentId"), assignment.id);
+        // The change guard's record of this update: the settings as applied, plain so the next run can read it.
+        assert.deepEqual(value("deployedSettings"), {
+            location: "westeurope", cosmosLocation: "westeurope", freeTier: false, databaseName: "Test", containerName: "Test", partitionKeyPath: "/id",
+        });
         assert.match(String(value("roleAssignmentId")), /\/providers\/Microsoft\.Authorization\/roleAssignments\/[0-9a-f-]{36}$/);
         for (const [name, output] of Object.entries(stack.outputs)) {
             assert.equal(output.secret, name === "adminPassword", `${name} secretness`);
@@ -318,6 +324,10 @@ describe("proof on deploy (verifyOnDeploy)", () => {
         assert.equal(run.inputs.asyncExecution, false);
         assert.equal(run.inputs.treatFailureAsDeploymentFailure, true);
         assert.equal(run.inputs.timeoutInSeconds, 2400);
+        // `pulumi up` waits a little longer than Azure lets the script run (5 minutes for the agent to
+        // pick the run up and report it), not azure-native's default 120 minutes.
+        assert.equal(VERIFICATION_TIMEOUT_SECONDS, 2400);
+        assert.deepEqual(run.customTimeouts, { create: "45m", update: "45m", delete: "" });
         // Exactly the exported script, with no parameters: in particular never -ShowKeys.
         assert.deepEqual(run.inputs.source, { script: stack.outputs.keyFetchScript.value });
         assert.equal(run.inputs.parameters, undefined);
@@ -513,24 +523,19 @@ describe("keyless mode (accessMode: rbac)", () => {
     it("switching modes updates the account in place: only disableLocalAuth changes, so no replacement and no data loss", async () => {
         const keys = await evaluate(stackConfig());
         const rbac = await evaluate(stackConfig({ accessMode: "rbac" }));
-        const changed = (a: Record<string, unknown>, b: Record<string, unknown>) =>
-            [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key])).sort();
-        const [accountBefore, accountAfter] = [single(keys, T.account), single(rbac, T.account)];
-        assert.equal(accountAfter.urn, accountBefore.urn, "same resource, not a new one");
-        assert.deepEqual(changed(accountBefore.inputs, accountAfter.inputs), ["disableLocalAuth"]);
-        // What would force a new account (its name, group, region, kind, offer) is untouched.
-        for (const key of ["accountName", "resourceGroupName", "location", "locations", "kind", "databaseAccountOfferType"]) {
-            assert.deepEqual(accountAfter.inputs[key], accountBefore.inputs[key], key);
-        }
-        for (const type of [T.database, T.container, T.vm, T.subnet]) {
-            assert.equal(single(rbac, type).urn, single(keys, type).urn);
-            assert.deepEqual(changed(single(keys, type).inputs, single(rbac, type).inputs), [], `${type} is untouched`);
+        // Classified with azure-native's rules and the resource options, as the change-impact table is.
+        const changes = classifyChanges(keys, rbac);
+        const of = (type: string) => changes.filter((c) => c.type === type).map((c) => ({ kind: c.kind, paths: c.paths }));
+        assert.deepEqual(of(T.account), [{ kind: "update", paths: ["disableLocalAuth"] }]);
+        for (const type of [T.rg, T.database, T.container, T.vm, T.subnet, T.nsg, T.vnet, T.nic, T.pip, T.extension]) {
+            assert.deepEqual(of(type), [{ kind: "same", paths: [] }], `${type} is untouched`);
         }
         // The grant is swapped: the key role goes, the data role comes.
-        assert.equal(ofType(keys, T.sqlRoleAssignment).length, 0);
-        assert.equal(ofType(rbac, T.roleAssignment).length, 0);
+        assert.deepEqual(of(T.roleAssignment), [{ kind: "delete", paths: [] }]);
+        assert.deepEqual(of(T.sqlRoleAssignment), [{ kind: "create", paths: [] }]);
         // The script changes (its AccessMode default), so the deploy-time verification runs again, in the new mode.
-        assert.notEqual(single(rbac, T.runCommand).inputs.source.script, single(keys, T.runCommand).inputs.source.script);
+        assert.deepEqual(of(T.runCommand), [{ kind: "update", paths: ["source.script"] }]);
+        assert.deepEqual(changes.filter((c) => c.kind === "replace" || c.kind === "refused"), []);
     });
 });
 

@@ -60,7 +60,7 @@ function startOnce(variant: Variant): StartupSample {
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
     if (child.status !== 0) throw new Error(`${variant.name} failed (${child.status}): ${child.stderr}`);
     const report = JSON.parse(child.stdout.trim().split("\n").pop() ?? "{}") as { peakRssMb: number; registered: string[] };
-    return { wallMs, peakRssMb: report.peakRssMb, resources: report.registered.filter((type) => !type.startsWith("cosmos-vm-identity:") && type !== "pulumi:pulumi:Stack").length };
+    return { wallMs, peakRssMb: report.peakRssMb, resources: report.registered.filter((type) => !type.startsWith("cosmos-vm-identity:") && !type.startsWith("pulumi:pulumi:")).length };
 }
 
 function benchStartup(rounds: number) {

@@ -1,12 +1,14 @@
 // Evaluates the Pulumi program under Pulumi's mocks and records what it declares: every resource
 // registration as the engine would receive it (type, name, parent, inputs, secretness, dependencies,
-// options) and every stack output. No Azure, no CLI, no network. Used by the tests and by
-// `npm run plan`; each brings its own fake Azure.
+// options), every read (the stack reference the change guard uses) and every stack output. No Azure,
+// no CLI, no network. Used by the tests, `npm run plan` and `npm run impact`; each brings its own fake Azure.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+/** The organization the local backend reports (`pulumi login --local`); Pulumi Cloud reports the user's or team's. */
+export const MOCK_ORGANIZATION = "organization";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 
 /** What Azure reports back: a resource's id and state, an invoke's result. */
@@ -29,6 +31,8 @@ export interface DeclaredResource {
     secretInputs: string[];
     /** URNs of every resource this one depends on (explicit dependsOn and through inputs). */
     dependencies: string[];
+    /** Top-level input name to the URNs its value came from (through outputs): what makes it unknown when they are replaced. */
+    propertyDependencies: Record<string, string[]>;
     deleteBeforeReplace: boolean;
     ignoreChanges: string[];
     replaceOnChanges: string[];
@@ -36,6 +40,8 @@ export interface DeclaredResource {
     replacementTrigger: unknown;
     /** URN of the resource this one is deleted with, or "". */
     deletedWith: string;
+    /** The customTimeouts option as the engine receives it ("" when unset). */
+    customTimeouts: { create: string; update: string; delete: string };
     /** Fake provider-computed state the mocks returned. */
     state: Record<string, any>;
 }
@@ -46,8 +52,16 @@ export interface StackOutput {
     known: boolean;
 }
 
+/** A resource read rather than managed, such as a stack reference. */
+export interface ReadResource {
+    type: string;
+    name: string;
+    id: string;
+}
+
 export interface Evaluation {
     resources: DeclaredResource[];
+    reads: ReadResource[];
     outputs: Record<string, StackOutput>;
     invokes: { token: string; inputs: Record<string, any> }[];
     /** Warnings the program logged (pulumi.log.warn). */
@@ -64,6 +78,11 @@ export interface EvaluateOptions {
     secretKeys?: string[];
     /** The program module to load; the project's index.ts by default. */
     program?: string;
+    /**
+     * The outputs of the stack's last successful update, as a stack reference to the stack itself reads
+     * them (for example another evaluation's `outputs`). None by default: a stack's first update.
+     */
+    previousOutputs?: Record<string, StackOutput>;
 }
 
 // Internal SDK members the public types hide.
@@ -85,6 +104,7 @@ interface RegisterRequest {
     getReplaceonchangesList(): string[];
     getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
     getDeletedwith(): string;
+    getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 }
 interface MockMonitorInternals {
     registerResource(req: RegisterRequest, callback: (err: unknown, resp: unknown) => void): Promise<void>;
@@ -108,9 +128,14 @@ function secretPaths(value: unknown, prefix: string, found: string[]): void {
  */
 export async function evaluateProgram(config: Record<string, string>, azure: FakeAzure, options: EvaluateOptions = {}): Promise<Evaluation> {
     const resources: DeclaredResource[] = [];
+    const reads: ReadResource[] = [];
     const invokes: Evaluation["invokes"] = [];
     await pulumi.runtime.setMocks({
         newResource: (args) => {
+            if (args.id !== undefined && args.id !== "") {
+                reads.push({ type: args.type, name: args.name, id: args.id });
+                if (args.type === "pulumi:pulumi:StackReference") return { id: args.id, state: stackReferenceState(args.inputs.name, options.previousOutputs ?? {}) };
+            }
             const { id, state } = azure.resource(args.type, args.name, args.inputs);
             return { id: args.custom ? id : "", state: args.custom ? state : {} };
         },
@@ -118,7 +143,7 @@ export async function evaluateProgram(config: Record<string, string>, azure: Fak
             invokes.push({ token: args.token, inputs: args.inputs });
             return azure.invoke(args.token, args.inputs);
         },
-    }, options.project ?? "cosmos-vm-identity", options.stack ?? "dev", options.preview ?? false);
+    }, options.project ?? "cosmos-vm-identity", options.stack ?? "dev", options.preview ?? false, MOCK_ORGANIZATION);
     pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
 
     const monitor = settings.getMonitor() as MockMonitorInternals;
@@ -130,7 +155,12 @@ export async function evaluateProgram(config: Record<string, string>, azure: Fak
                 const secretInputs: string[] = [];
                 secretPaths(raw, "", secretInputs);
                 const dependencies = new Set(req.getDependenciesList());
-                req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((urn) => dependencies.add(urn)));
+                const propertyDependencies: Record<string, string[]> = {};
+                req.getPropertydependenciesMap().forEach((deps, key) => {
+                    propertyDependencies[key] = [...deps.getUrnsList()].sort();
+                    deps.getUrnsList().forEach((urn) => dependencies.add(urn));
+                });
+                const timeouts = req.getCustomtimeouts();
                 const typed = resp as { getUrn(): string; getId(): string; getObject(): { toJavaScript(): Record<string, any> } };
                 resources.push({
                     type: req.getType(),
@@ -142,11 +172,13 @@ export async function evaluateProgram(config: Record<string, string>, azure: Fak
                     inputs: unwrapSecrets(raw) as Record<string, any>,
                     secretInputs,
                     dependencies: [...dependencies].sort(),
+                    propertyDependencies,
                     deleteBeforeReplace: req.getDeletebeforereplace(),
                     ignoreChanges: req.getIgnorechangesList(),
                     replaceOnChanges: req.getReplaceonchangesList(),
                     replacementTrigger: unwrapSecrets(req.getReplacementTrigger()?.toJavaScript()),
                     deletedWith: req.getDeletedwith(),
+                    customTimeouts: { create: timeouts?.getCreate() ?? "", update: timeouts?.getUpdate() ?? "", delete: timeouts?.getDelete() ?? "" },
                     state: unwrapSecrets(typed.getObject().toJavaScript()) as Record<string, any>,
                 });
             }
@@ -158,32 +190,35 @@ export async function evaluateProgram(config: Record<string, string>, azure: Fak
     const warnings: string[] = [];
     const consoleWarn = console.warn;
     console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(" "));
-    // Pulumi's runtime captures a stack trace for every promise and output it makes (for its leak
-    // and error reports), and ts-node's source-map support makes each capture expensive: about 40%
-    // of an evaluation's CPU. V8's own formatting while the program runs; source maps again after.
-    const prepareStackTrace = Error.prepareStackTrace;
-    Reflect.deleteProperty(Error, "prepareStackTrace");
+    // Pulumi's runtime captures a stack trace for every promise it makes (runtime/debuggable.js), which
+    // ts-node's source maps make expensive: about half of an evaluation. Errors keep their messages.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     try {
-        return await load(options, resources, invokes, warnings);
+        return await load(options, { resources, reads, invokes, warnings });
     } finally {
-        if (prepareStackTrace) Error.prepareStackTrace = prepareStackTrace;
         console.warn = consoleWarn;
+        Error.stackTraceLimit = stackTraceLimit;
     }
 }
 
-async function load(options: EvaluateOptions, resources: DeclaredResource[], invokes: Evaluation["invokes"], warnings: string[]): Promise<Evaluation> {
+type Recorded = Pick<Evaluation, "resources" | "reads" | "invokes" | "warnings">;
+
+async function load(options: EvaluateOptions, recorded: Recorded): Promise<Evaluation> {
     const programPath = require.resolve(options.program ?? path.join(PROJECT_ROOT, "index.ts"));
     // A fresh evaluation: forget the program module (and only it) from the last one.
     delete require.cache[programPath];
     let programExports: Record<string, unknown>;
     try {
-        programExports = require(programPath);
+        // A program is either a module of exports, or (`export = async () => ...`) a function whose result they are.
+        const loaded: unknown = require(programPath);
+        programExports = typeof loaded === "function" ? await (loaded as () => Promise<Record<string, unknown>>)() : loaded as Record<string, unknown>;
     } catch (error) {
         await settings.waitForRPCs();
-        return { resources, outputs: {}, invokes, warnings, error };
+        return { ...recorded, outputs: {}, error };
     }
     const outputs: Record<string, StackOutput> = {};
-    for (const [name, value] of Object.entries(programExports)) {
+    for (const [name, value] of Object.entries(programExports ?? {})) {
         if (pulumi.Output.isInstance(value)) {
             const internals = value as unknown as OutputInternals;
             const known = await internals.isKnown;
@@ -193,7 +228,16 @@ async function load(options: EvaluateOptions, resources: DeclaredResource[], inv
         }
     }
     await settings.waitForRPCs();
-    return { resources, outputs, invokes, warnings };
+    return { ...recorded, outputs };
+}
+
+/** What the engine reads for a stack reference: the stack's outputs, secret ones wrapped as secrets and listed by name. */
+function stackReferenceState(name: string, previous: Record<string, StackOutput>): Record<string, unknown> {
+    const outputs: Record<string, unknown> = {};
+    for (const [key, output] of Object.entries(previous)) {
+        outputs[key] = output.secret ? pulumi.secret(output.value) : output.value;
+    }
+    return { name, outputs, secretOutputNames: Object.keys(previous).filter((key) => previous[key].secret) };
 }
 
 function unwrapSecrets(value: unknown): unknown {

@@ -2,7 +2,9 @@
 // runner entry point (cmd/run), with the arguments and environment the Node.js language host gives
 // it (config in PULUMI_CONFIG, PULUMI_NODEJS_TYPESCRIPT from Pulumi.yaml's runtime options). The
 // runner registers the project's ts-node and typescript with the project's tsconfig, as it does
-// for the CLI. Only the resource monitor is Pulumi's mock. Prints a JSON report on exit.
+// for the CLI. Only the resource monitor is Pulumi's mock; the stack's own outputs, which the
+// change guard reads through a stack reference, come from PREVIOUS_OUTPUTS (JSON; none by default:
+// a first update). Prints a JSON report on exit.
 // Plain JavaScript on purpose: the runner, not a test loader, must do all TypeScript handling.
 "use strict";
 const path = require("path");
@@ -14,15 +16,17 @@ const started = process.hrtime.bigint();
 
 // As the language host starts it: node <runner> --monitor=<addr> --project=... --stack=... [--dry-run] <program dir>
 // The monitor address is never dialled: the mocks below replace the monitor before the program runs.
-process.argv = [process.argv[0], runner, "--monitor=127.0.0.1:1", "--project=cosmos-vm-identity", "--stack=dev", "--dry-run", "."];
+process.argv = [process.argv[0], runner, "--monitor=127.0.0.1:1", "--organization=organization", "--project=cosmos-vm-identity", "--stack=dev", "--dry-run", "."];
 require(runner);
+const previousOutputs = JSON.parse(process.env.PREVIOUS_OUTPUTS || "{}");
 pulumi.runtime.setMocks({
     newResource: (args) => {
         registered.push(args.type);
+        if (args.type === "pulumi:pulumi:StackReference") return { id: args.id, state: { name: args.inputs.name, outputs: previousOutputs, secretOutputNames: [] } };
         return { id: `${args.name}-id`, state: { ...args.inputs, name: args.name, identity: { principalId: "principal" }, documentEndpoint: "https://account.documents.azure.com:443/" } };
     },
     call: (args) => (args.token === "azure-native:authorization:getClientConfig" ? { subscriptionId: "subscription" } : {}),
-}, "cosmos-vm-identity", "dev", true);
+}, "cosmos-vm-identity", "dev", true, "organization");
 // The engine's end-of-program handshake, which the mock monitor lacks.
 require("@pulumi/pulumi/runtime/settings").getMonitor().signalAndWaitForShutdown = (_request, callback) => callback(null, {});
 

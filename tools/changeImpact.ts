@@ -1,0 +1,336 @@
+// `npm run impact [-- --update-readme]`: what a change of each config key does to an existing stack.
+// Evaluates the program under Pulumi's mocks before and after each change and classifies every
+// resource's change with azure-native's rules (tools/replacementRules.ts) and the resource options
+// the program sets (ignoreChanges, replaceOnChanges, replacementTrigger, deleteBeforeReplace). The README's table
+// "What a change does" is this output; test/changeImpact.test.ts keeps the two equal.
+import * as fs from "fs";
+import * as path from "path";
+import { checkChanges, DEPLOYED_SETTINGS_OUTPUT, DeployedSettings, previousRecordFrom } from "../lib/changeGuard";
+import { CONFIG_KEYS, DEFAULTS, PROJECT } from "../lib/config";
+import { DeclaredResource, Evaluation, evaluateProgram, PROJECT_ROOT } from "./mockEngine";
+import { PLAN_AZURE } from "./plan";
+import { AZURE_NATIVE_RULES, REPLACED_ON_ANY_CHANGE } from "./replacementRules";
+
+export type ChangeKind = "create" | "delete" | "replace" | "refused" | "update" | "same";
+
+/** What an update does to one resource. */
+export interface ResourceChange {
+    urn: string;
+    type: string;
+    name: string;
+    kind: ChangeKind;
+    /** Changed input paths, e.g. `options.throughput`; a top-level name alone when the value is unknown until a dependency is replaced. */
+    paths: string[];
+    /** Why it is replaced or refused, e.g. `path parameter resourceGroupName`. */
+    reasons: string[];
+    /** For a replacement: the old resource is deleted before the new one is created. */
+    deleteBeforeReplace: boolean;
+}
+
+/**
+ * Classifies every custom resource's change between two evaluations of the program, as `pulumi
+ * preview` would show it against a stack deployed with the first. An input that depends on a
+ * resource being replaced is unknown until then (a new name, id or identity), so it counts as changed.
+ */
+export function classifyChanges(before: Evaluation, after: Evaluation): ResourceChange[] {
+    const old = new Map(before.resources.filter((r) => r.custom).map((r) => [r.urn, r]));
+    const next = after.resources.filter((r) => r.custom);
+    const changes = new Map<string, ResourceChange>();
+    // Replacements propagate to dependents; resources arrive in registration order, so two passes settle,
+    // and the loop stops as soon as a pass changes nothing.
+    for (let pass = 0; pass <= next.length; pass++) {
+        let settled = true;
+        for (const resource of next) {
+            const change = classifyOne(old.get(resource.urn), resource, changes);
+            const previous = changes.get(resource.urn);
+            if (!previous || previous.kind !== change.kind || previous.paths.join() !== change.paths.join()) settled = false;
+            changes.set(resource.urn, change);
+        }
+        if (settled) break;
+    }
+    for (const [urn, resource] of old) {
+        if (!changes.has(urn)) changes.set(urn, { urn, type: resource.type, name: resource.name, kind: "delete", paths: [], reasons: [], deleteBeforeReplace: false });
+    }
+    return [...changes.values()];
+}
+
+function classifyOne(before: DeclaredResource | undefined, after: DeclaredResource, known: Map<string, ResourceChange>): ResourceChange {
+    const base = { urn: after.urn, type: after.type, name: after.name, reasons: [] as string[], deleteBeforeReplace: false };
+    if (!before) return { ...base, kind: "create", paths: [] };
+    const paths = changedPaths(before.inputs, after.inputs);
+    for (const [property, sources] of Object.entries(after.propertyDependencies)) {
+        const replaced = sources.some((urn) => known.get(urn)?.kind === "replace");
+        if (replaced && !paths.some((p) => topLevel(p) === property)) paths.push(property);
+    }
+    // ignoreChanges: the engine keeps the old value of these paths before it asks the provider for a diff.
+    const kept = paths.filter((p) => !after.ignoreChanges.some((ignored) => covers(ignored, p))).sort();
+    paths.splice(0, paths.length, ...kept);
+
+    const rules = AZURE_NATIVE_RULES[after.type];
+    const reasons = new Set<string>();
+    for (const p of paths) {
+        const key = topLevel(p);
+        if (rules?.pathParameters.includes(key)) reasons.add(`path parameter ${key}`);
+        if (rules?.createOnly.includes(key)) reasons.add(`create-only ${key}`);
+        if (rules?.forceNewMap.includes(key)) reasons.add(`forceNewMap ${key}`);
+        for (const option of after.replaceOnChanges) if (covers(option, p)) reasons.add(`replaceOnChanges ${option}`);
+        if (REPLACED_ON_ANY_CHANGE.has(after.type)) reasons.add(`${key} (every input replaces)`);
+    }
+    // The engine replaces when the trigger changes; a trigger that appears or disappears does not count.
+    if (before.replacementTrigger !== undefined && after.replacementTrigger !== undefined
+        && JSON.stringify(before.replacementTrigger) !== JSON.stringify(after.replacementTrigger)) {
+        reasons.add("replacementTrigger");
+    }
+    if (reasons.size > 0) {
+        const explicitName = rules !== undefined && typeof after.inputs[rules.nameParameter] === "string";
+        return { ...base, kind: "replace", paths, reasons: [...reasons].sort(), deleteBeforeReplace: after.deleteBeforeReplace || explicitName };
+    }
+    const refused = paths.filter((p) => rules?.refusedInPlace.some((r) => covers(r, p)));
+    if (refused.length > 0) return { ...base, kind: "refused", paths, reasons: refused.map((p) => `refused in place ${p}`) };
+    return { ...base, kind: paths.length > 0 ? "update" : "same", paths };
+}
+
+/** Leaf paths whose values differ, as the provider's diff sees them (location and resource group compared as Azure does). */
+export function changedPaths(a: unknown, b: unknown, prefix = ""): string[] {
+    if (prefix === "location" && typeof a === "string" && typeof b === "string") {
+        return a.replace(/ /g, "").toLowerCase() === b.replace(/ /g, "").toLowerCase() ? [] : [prefix];
+    }
+    if (prefix === "resourceGroupName" && typeof a === "string" && typeof b === "string") {
+        return a.toLowerCase() === b.toLowerCase() ? [] : [prefix];
+    }
+    if (Array.isArray(a) && Array.isArray(b)) {
+        const found: string[] = [];
+        for (let i = 0; i < Math.max(a.length, b.length); i++) found.push(...changedPaths(a[i], b[i], `${prefix}[${i}]`));
+        return found;
+    }
+    if (isObject(a) && isObject(b)) {
+        const found: string[] = [];
+        for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+            if (key.startsWith("__")) continue;
+            found.push(...changedPaths(a[key], b[key], prefix ? `${prefix}.${key}` : key));
+        }
+        return found;
+    }
+    return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix];
+}
+
+/** Whether a property path option (replaceOnChanges, a refused path) covers a changed path: itself, a parent or a child of it. */
+function covers(option: string, changed: string): boolean {
+    if (option === "*") return true;
+    const under = (path: string, parent: string) => path === parent || path.startsWith(`${parent}.`) || path.startsWith(`${parent}[`);
+    return under(changed, option) || under(option, changed);
+}
+
+function topLevel(p: string): string {
+    return p.split(/[.[]/)[0];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table: one example change per config key, from the defaults of a stack in westeurope.
+
+export const BASE_CONFIG: Readonly<Record<string, string>> = { "azure-native:location": "westeurope" };
+
+export interface ExampleChange {
+    /** Full key for azure-native's, short for the project's own. */
+    key: string;
+    to: string;
+    /** How the old and new values are shown, when not the values themselves. */
+    shown?: string;
+    secret?: boolean;
+}
+
+/** One example change per key; the test checks that every config key has one. */
+export const EXAMPLE_CHANGES: readonly ExampleChange[] = [
+    { key: "azure-native:location", to: "northeurope" },
+    { key: "vmSize", to: "Standard_B2as_v2" },
+    { key: "adminUsername", to: "cosmosadmin" },
+    { key: "adminPassword", to: "Another-Secret-7", shown: "generated → set", secret: true },
+    { key: "windowsImageSku", to: "2022-datacenter-azure-edition" },
+    { key: "rdpAllowedFrom", to: '["203.0.113.7"]' },
+    { key: "autoShutdownTime", to: "07:30" },
+    { key: "autoShutdownTimeZone", to: "W. Europe Standard Time" },
+    { key: "cosmosLocation", to: "northeurope" },
+    { key: "freeTier", to: "true" },
+    { key: "databaseName", to: "Orders" },
+    { key: "containerName", to: "Orders" },
+    { key: "partitionKeyPath", to: "/tenantId" },
+    { key: "throughput", to: "500" },
+    { key: "accessLevel", to: "readwrite" },
+    { key: "accessMode", to: "rbac" },
+    { key: "verifyOnDeploy", to: "false" },
+    { key: "encryptionAtHost", to: "true" },
+    { key: "cosmosAllowedIps", to: '["203.0.113.7"]' },
+    { key: "cosmosPublicAccess", to: "true" },
+    { key: "allowDataLoss", to: "containerName:Test->Orders" },
+    { key: "azure-native:environment", to: "usgovernment" },
+];
+
+/** The keys the table must cover: the project's own and the two of azure-native's the program reads. */
+export const TABLE_KEYS: readonly string[] = ["azure-native:location", ...CONFIG_KEYS, "azure-native:environment"];
+
+export function configFor(change: ExampleChange): { config: Record<string, string>; secretKeys: string[] } {
+    const fullKey = change.key.includes(":") ? change.key : `${PROJECT}:${change.key}`;
+    return { config: { ...BASE_CONFIG, [fullKey]: change.to }, secretKeys: change.secret ? [fullKey] : [] };
+}
+
+/** Evaluations memoized by configuration: each distinct configuration is evaluated once per process. */
+export function memoizedEvaluator(evaluate = (config: Record<string, string>, secretKeys: string[]) => evaluateProgram(config, PLAN_AZURE, { secretKeys })) {
+    const cache = new Map<string, Promise<Evaluation>>();
+    let queue: Promise<unknown> = Promise.resolve();
+    return (config: Readonly<Record<string, string>>, secretKeys: string[] = []): Promise<Evaluation> => {
+        const key = JSON.stringify([Object.entries(config).sort(), [...secretKeys].sort()]);
+        let evaluation = cache.get(key);
+        if (!evaluation) {
+            // Evaluations share Pulumi's global runtime state: one at a time.
+            evaluation = queue.then(() => evaluate({ ...config }, secretKeys));
+            queue = evaluation.catch(() => undefined);
+            cache.set(key, evaluation);
+        }
+        return evaluation;
+    };
+}
+
+export interface ImpactRow {
+    change: ExampleChange;
+    changes: ResourceChange[];
+    /** What the change guard says about it: the messages that stop the update, none when it passes. */
+    guard: { key: string; optIn?: string }[];
+}
+
+export async function impactRows(evaluate = memoizedEvaluator()): Promise<ImpactRow[]> {
+    const before = await evaluate(BASE_CONFIG);
+    if (before.error !== undefined) throw before.error;
+    const rows: ImpactRow[] = [];
+    for (const change of EXAMPLE_CHANGES) {
+        const { config, secretKeys } = configFor(change);
+        const after = await evaluate(config, secretKeys);
+        if (after.error !== undefined) throw after.error;
+        const previous = previousRecordFrom({ [DEPLOYED_SETTINGS_OUTPUT]: before.outputs[DEPLOYED_SETTINGS_OUTPUT]?.value });
+        const next = after.outputs[DEPLOYED_SETTINGS_OUTPUT]?.value as DeployedSettings;
+        const guard = checkChanges(previous, next, []).problems.map(({ key, optIn }) => ({ key, optIn }));
+        rows.push({ change, changes: classifyChanges(before, after), guard });
+    }
+    return rows;
+}
+
+const NOUNS: Record<string, string> = {
+    "azure-native:resources:ResourceGroup": "resource group",
+    "azure-native:network:NetworkSecurityGroup": "NSG",
+    "azure-native:network:VirtualNetwork": "virtual network",
+    "azure-native:network:Subnet": "subnet",
+    "azure-native:network:PublicIPAddress": "public IP",
+    "azure-native:network:NetworkInterface": "NIC",
+    "azure-native:compute:VirtualMachine": "VM",
+    "azure-native:compute:VirtualMachineExtension": "guest attestation extension",
+    "azure-native:compute:VirtualMachineRunCommandByVirtualMachine": "Run Command",
+    "azure-native:devtestlab:GlobalSchedule": "auto-shutdown schedule",
+    "azure-native:cosmosdb:DatabaseAccount": "Cosmos DB account",
+    "azure-native:cosmosdb:SqlResourceSqlDatabase": "database",
+    "azure-native:cosmosdb:SqlResourceSqlContainer": "container",
+    "azure-native:cosmosdb:SqlResourceSqlRoleAssignment": "Cosmos DB data role assignment",
+    "azure-native:authorization:RoleAssignment": "role assignment",
+    "random:index/randomPassword:RandomPassword": "generated password",
+};
+
+/** What replacing a resource of the type costs, beyond a new resource; the most costly first. */
+const REPLACEMENT_COST: Record<string, string> = {
+    "azure-native:cosmosdb:DatabaseAccount": "every database, container and item is deleted; new name, endpoint and keys",
+    "azure-native:cosmosdb:SqlResourceSqlDatabase": "with its container and every item",
+    "azure-native:cosmosdb:SqlResourceSqlContainer": "with every item",
+    "azure-native:compute:VirtualMachine": "new OS disk and identity: anything saved on the VM is lost",
+    "azure-native:network:PublicIPAddress": "new address",
+};
+
+const noun = (change: ResourceChange) => NOUNS[change.type] ?? change.type;
+
+function list(items: string[]): string {
+    return items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/** The table cell: what `pulumi up` does, most drastic first. */
+export function describeChanges(changes: ResourceChange[]): string {
+    const of = (kind: ChangeKind) => changes.filter((c) => c.kind === kind);
+    const parts: string[] = [];
+    const refused = of("refused");
+    if (refused.length > 0) {
+        parts.push(`**Refused by Azure**: ${list(refused.map((c) => `the ${noun(c)} (\`${c.reasons.map((r) => r.replace("refused in place ", "")).join("`, `")}\`)`))} cannot change in place; the update would fail there`);
+    }
+    const replaced = of("replace");
+    if (replaced.length > 0) {
+        const named = (c: ResourceChange) => `the ${noun(c)}${REPLACEMENT_COST[c.type] ? ` (${REPLACEMENT_COST[c.type]})` : ""}`;
+        const azure = changes.filter((c) => c.type.startsWith("azure-native:"));
+        const createdFirst = replaced.filter((c) => !c.deleteBeforeReplace);
+        const deletedFirst = replaced.filter((c) => c.deleteBeforeReplace);
+        if (azure.every((c) => c.kind === "replace")) {
+            // A new resource group: every name, id and identity below it is new.
+            const costly = Object.keys(REPLACEMENT_COST).flatMap((type) => replaced.filter((c) => c.type === type));
+            parts.push(`**Replaces every Azure resource**, among them ${list(costly.map(named))}`);
+        } else {
+            const deleting = `deleting ${deletedFirst.length === 1 ? "it" : "each"} first, ${list(deletedFirst.map(named))}`;
+            if (createdFirst.length === 0) parts.push(`**Replaces**, ${deleting}`);
+            else parts.push(`**Replaces** ${list(createdFirst.map(named))}${deletedFirst.length > 0 ? `; and, ${deleting}` : ""}`);
+        }
+    }
+    if (of("delete").length > 0) parts.push(`**Deletes** ${list(of("delete").map((c) => `the ${noun(c)}`))}`);
+    if (of("create").length > 0) parts.push(`Creates ${list(of("create").map((c) => `the ${noun(c)}`))}`);
+    const updated = of("update");
+    if (updated.length > 0) {
+        const shown = (c: ResourceChange) => [...new Set(c.paths.map((p) => p.replace(/\[\d+\].*$/, "").split(".").slice(0, 2).join(".")))];
+        parts.push(`Updates in place ${list(updated.map((c) => `the ${noun(c)} (\`${shown(c).join("`, `")}\`)`))}`);
+    }
+    return parts.length > 0 ? `${parts.join(". ")}.` : "Nothing changes.";
+}
+
+function describeGuard(row: ImpactRow): string {
+    if (row.guard.length === 0) return "—";
+    return row.guard.map((g) => (g.optIn ? `Stops it; proceeds with \`allowDataLoss\` = \`${g.optIn}\`` : "Stops it (Azure refuses it)")).join("; ");
+}
+
+function shownChange(change: ExampleChange): string {
+    if (change.shown) return change.shown;
+    const defaults: Record<string, unknown> = { ...DEFAULTS, "azure-native:location": "westeurope", "azure-native:environment": "public", cosmosLocation: "", allowDataLoss: "" };
+    const from = defaults[change.key];
+    const text = (value: unknown) => (Array.isArray(value) ? JSON.stringify(value) : value === "" ? "(unset)" : String(value));
+    return `\`${text(from)}\` → \`${change.to}\``;
+}
+
+export function renderImpactTable(rows: ImpactRow[]): string {
+    const lines = [
+        "| Setting | Example change | What `pulumi up` does to an existing stack | Change guard |",
+        "| --- | --- | --- | --- |",
+        ...rows.map((row) => `| \`${row.change.key}\` | ${shownChange(row.change)} | ${describeChanges(row.changes)} | ${describeGuard(row)} |`),
+    ];
+    return `${lines.join("\n")}\n`;
+}
+
+const TABLE_START = "<!-- change-impact:start (generated by `npm run impact -- --update-readme`) -->";
+const TABLE_END = "<!-- change-impact:end -->";
+
+/** The README with its change-impact block replaced by this table. */
+export function withImpactTable(readme: string, table: string): string {
+    const start = readme.indexOf(TABLE_START);
+    const end = readme.indexOf(TABLE_END);
+    if (start < 0 || end < start) throw new Error("README.md has no change-impact block markers");
+    return `${readme.slice(0, start)}${TABLE_START}\n${table}${readme.slice(end)}`;
+}
+
+async function main(argv: string[]): Promise<void> {
+    const table = renderImpactTable(await impactRows());
+    process.stdout.write(table);
+    if (argv.includes("--update-readme")) {
+        const readmeFile = path.join(PROJECT_ROOT, "README.md");
+        fs.writeFileSync(readmeFile, withImpactTable(fs.readFileSync(readmeFile, "utf8"), table));
+        process.stdout.write("README.md change-impact table updated\n");
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).catch((error: unknown) => {
+        process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 2;
+    });
+}
