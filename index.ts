@@ -22,7 +22,7 @@ export = async () => {
 
     // Then the change itself, against the stack's own record of its last update: a change that would
     // delete data or that Azure refuses stops here, before any Azure resource is declared.
-    const guard = checkChanges(await previousDeployment(), deployedSettingsOf(settings), settings.allowDataLoss);
+    const guard = checkChanges(await previousDeployment(), deployedSettingsOf(settings), settings.allowDataLoss, pulumi.getProject());
     guard.warnings.forEach((warning) => pulumi.log.warn(warning));
     if (guard.problems.length > 0) throw new UnsafeChangeError(guard.problems);
 

@@ -93,9 +93,10 @@ export function previousRecordFrom(outputs: Readonly<Record<string, unknown>>): 
  * Compares the next settings with the previous ones and returns what stops the update. A change
  * that replaces a data store needs its exact allowDataLoss entry; a change Azure refuses cannot
  * proceed at all. What a bigger change replaces anyway is not reported again (a new location
- * replaces the account, so its region, free tier and containers are new too).
+ * replaces the account, so its region, free tier and containers are new too). `project` is the
+ * namespace of the program's keys (the project's name: `pulumi new` may have changed it).
  */
-export function checkChanges(previous: PreviousRecord | undefined, next: DeployedSettings, allowDataLoss: readonly string[]): GuardResult {
+export function checkChanges(previous: PreviousRecord | undefined, next: DeployedSettings, allowDataLoss: readonly string[], project: string = PROJECT): GuardResult {
     const problems: UnsafeChange[] = [];
     const warnings: string[] = [];
     const allowed = new Set(allowDataLoss);
@@ -130,28 +131,28 @@ export function checkChanges(previous: PreviousRecord | undefined, next: Deploye
     }
     const databaseChanged = !locationChanged && was.databaseName !== undefined && was.databaseName !== next.databaseName;
     if (databaseChanged) {
-        dataLoss("databaseName", `${PROJECT}:databaseName`, was.databaseName!, next.databaseName,
+        dataLoss("databaseName", `${project}:databaseName`, was.databaseName!, next.databaseName,
             `The provider deletes database ${quote(was.databaseName!)} first (its name is explicit), with its container and every item, then creates an empty ${quote(next.databaseName)}.`,
             `To keep the data, set it back: pulumi config set databaseName ${shellQuote(was.databaseName!)}.`);
     }
     const containerChanged = !locationChanged && !databaseChanged && was.containerName !== undefined && was.containerName !== next.containerName;
     if (containerChanged) {
-        dataLoss("containerName", `${PROJECT}:containerName`, was.containerName!, next.containerName,
+        dataLoss("containerName", `${project}:containerName`, was.containerName!, next.containerName,
             `The provider deletes container ${quote(was.containerName!)} first (its name is explicit), with every item in it, then creates an empty ${quote(next.containerName)}.`,
             `To keep the data, set it back: pulumi config set containerName ${shellQuote(was.containerName!)}.`);
     }
     if (!locationChanged && !databaseChanged && !containerChanged && was.partitionKeyPath !== undefined && was.partitionKeyPath !== next.partitionKeyPath) {
-        refused(`${PROJECT}:partitionKeyPath`, was.partitionKeyPath, next.partitionKeyPath,
+        refused(`${project}:partitionKeyPath`, was.partitionKeyPath, next.partitionKeyPath,
             "Azure refuses to change the partition key of an existing container; the provider would try it in place and the update would fail there, half done.",
             `Set it back: pulumi config set partitionKeyPath ${shellQuote(was.partitionKeyPath)}. A new partition key needs a new container: change containerName as well (the old container and its items are deleted), after copying the items you need.`);
     }
     if (!locationChanged && was.freeTier !== undefined && was.freeTier !== next.freeTier) {
-        refused(`${PROJECT}:freeTier`, String(was.freeTier), String(next.freeTier),
+        refused(`${project}:freeTier`, String(was.freeTier), String(next.freeTier),
             "Azure applies the free tier only when it creates an account and refuses to change it afterwards.",
             `Set it back: pulumi config set freeTier ${was.freeTier}. The other value needs a new account: destroy and recreate the stack (pulumi destroy, then pulumi up; the account and its data are deleted), or deploy a new stack.`);
     }
     if (!locationChanged && was.cosmosLocation !== undefined && !sameRegion(was.cosmosLocation, next.cosmosLocation)) {
-        refused(`${PROJECT}:cosmosLocation`, was.cosmosLocation, next.cosmosLocation,
+        refused(`${project}:cosmosLocation`, was.cosmosLocation, next.cosmosLocation,
             "Azure refuses to move the region of an existing Cosmos DB account in place.",
             `Set it back: pulumi config set cosmosLocation ${shellQuote(was.cosmosLocation)} (or pulumi config rm cosmosLocation if it was unset). To move the account: destroy and recreate the stack (pulumi destroy, then pulumi up; the account and its data are deleted), or deploy a new stack in the new region.`);
     }

@@ -36,6 +36,11 @@ describe("the change guard's comparison", () => {
         }
     });
 
+    it("names the keys in the project's own namespace (a project that pulumi new renamed)", () => {
+        const { problems } = checkChanges(RECORD, next({ containerName: "Orders", freeTier: true }), [], "orders-demo");
+        assert.deepEqual(keysOf({ problems }), ["orders-demo:containerName", "orders-demo:freeTier"]);
+    });
+
     it("names old and new value, what happens and the way forward in each message", () => {
         const message = (change: Partial<DeployedSettings>) => checkChanges(RECORD, next(change), []).problems[0].message;
         assert.match(message({ containerName: "Orders" }), /^"Test" -> "Orders"\. The provider deletes container "Test" first .*with every item.* pulumi config set allowDataLoss 'containerName:Test->Orders'\. To keep the data, set it back: pulumi config set containerName Test\.$/);

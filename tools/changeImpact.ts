@@ -173,7 +173,7 @@ export const EXAMPLE_CHANGES: readonly ExampleChange[] = [
 export const TABLE_KEYS: readonly string[] = ["azure-native:location", ...CONFIG_KEYS, "azure-native:environment"];
 
 export function configFor(change: ExampleChange): { config: Record<string, string>; secretKeys: string[] } {
-    const fullKey = change.key.includes(":") ? change.key : `${PROJECT}:${change.key}`;
+    const fullKey = change.key.includes(":") ? change.key : PROJECT + ":" + change.key;
     return { config: { ...BASE_CONFIG, [fullKey]: change.to }, secretKeys: change.secret ? [fullKey] : [] };
 }
 
