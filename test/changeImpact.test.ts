@@ -17,7 +17,7 @@ const CONTAINER = "azure-native:cosmosdb:SqlResourceSqlContainer";
 /** A declared resource as the mock engine records it, with only what the classifier reads. */
 function declared(type: string, name: string, inputs: Record<string, unknown>, extra: Partial<DeclaredResource> = {}): DeclaredResource {
     return {
-        type, name, urn: `urn:pulumi:dev::cosmos-vm-identity::${type}::${name}`, id: `${name}-id`, parent: "", custom: true, inputs,
+        order: 0, type, name, urn: `urn:pulumi:dev::cosmos-vm-identity::${type}::${name}`, id: `${name}-id`, parent: "", custom: true, inputs,
         secretInputs: [], dependencies: [], propertyDependencies: {}, deleteBeforeReplace: false, ignoreChanges: [], replaceOnChanges: [],
         replacementTrigger: undefined, deletedWith: "", customTimeouts: { create: "", update: "", delete: "" }, state: {}, ...extra,
     };

@@ -9,12 +9,19 @@ export const SUBSCRIPTION_ID = "00000000-1111-2222-3333-444444444444";
 export const TENANT_ID = "99999999-8888-7777-6666-555555555555";
 export const VM_PRINCIPAL_ID = "7f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f";
 export const PUBLIC_IP = "203.0.113.10";
-/** What Run Command reports after the script ran: the script's masked summary. */
+/**
+ * What Run Command's instance view reports after the script ran, shaped as Azure returns it: the
+ * script's output with its line breaks, a (here harmless) error stream, timestamps and statuses.
+ */
 export const RUN_COMMAND_INSTANCE_VIEW = {
     executionState: "Succeeded",
+    executionMessage: "",
     exitCode: 0,
-    output: "Managed identity token acquired\n  primaryReadonlyMasterKey: sha256:1a2b3c4d\nOK: the primaryReadonlyMasterKey read container 'Test'\n",
-    error: "",
+    output: "\r\nManaged identity token acquired\r\n  primaryReadonlyMasterKey: sha256:1a2b3c4d\r\nOK: the primaryReadonlyMasterKey read container 'Test'\r\n",
+    error: "WARNING: a warning on the error stream",
+    startTime: "2026-11-30T10:00:00Z",
+    endTime: "2026-11-30T10:01:30Z",
+    statuses: [],
 };
 
 /** The config a stack needs at the least. */

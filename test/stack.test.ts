@@ -5,7 +5,7 @@ import { ConfigError } from "../lib/config";
 import { VERIFICATION_TIMEOUT_SECONDS } from "../components/keyFetchVerification";
 import { classifyChanges } from "../tools/changeImpact";
 import {
-    Evaluation, evaluate, ofType, PUBLIC_IP, RUN_COMMAND_INSTANCE_VIEW, single, stackConfig, SUBSCRIPTION_ID, VM_PRINCIPAL_ID,
+    Evaluation, evaluate, evaluateOnce, ofType, PUBLIC_IP, single, stackConfig, SUBSCRIPTION_ID, VM_PRINCIPAL_ID,
 } from "./harness";
 
 const T = {
@@ -33,7 +33,7 @@ const CONTRIBUTOR_ROLE_ID = "5bd9cd88-fe45-4216-938b-f97437e15450";
 describe("the stack at its defaults", () => {
     let stack: Evaluation;
     before(async () => {
-        stack = await evaluate(stackConfig());
+        stack = await evaluateOnce(stackConfig());
         assert.equal(stack.error, undefined, String(stack.error));
     });
 
@@ -233,7 +233,7 @@ describe("the stack at its defaults", () => {
 describe("secure by default", () => {
     let stack: Evaluation;
     before(async () => {
-        stack = await evaluate(stackConfig());
+        stack = await evaluateOnce(stackConfig());
     });
 
     it("installs the guest attestation extension on the Trusted Launch VM (boot integrity monitoring)", () => {
@@ -274,7 +274,7 @@ describe("secure by default", () => {
     });
 
     it("admits the addresses in cosmosAllowedIps too", async () => {
-        const withIps = await evaluate(stackConfig({ cosmosAllowedIps: '["203.0.113.7", "198.51.100.0/24"]' }));
+        const withIps = await evaluateOnce(stackConfig({ cosmosAllowedIps: '["203.0.113.7", "198.51.100.0/24"]' }));
         const account = single(withIps, T.account);
         assert.equal(account.inputs.isVirtualNetworkFilterEnabled, true);
         assert.deepEqual(account.inputs.ipRules, [{ ipAddressOrRange: "203.0.113.7" }, { ipAddressOrRange: "198.51.100.0/24" }]);
@@ -282,7 +282,7 @@ describe("secure by default", () => {
     });
 
     it("opens the account to every network only with cosmosPublicAccess, and warns", async () => {
-        const open = await evaluate(stackConfig({ cosmosPublicAccess: "true" }));
+        const open = await evaluateOnce(stackConfig({ cosmosPublicAccess: "true" }));
         const account = single(open, T.account);
         assert.equal(account.inputs.isVirtualNetworkFilterEnabled, false);
         assert.deepEqual(account.inputs.virtualNetworkRules, []);
@@ -295,14 +295,14 @@ describe("secure by default", () => {
 
     it("keeps TLS 1.2 and no key-based metadata writes whatever the network settings", async () => {
         for (const config of [stackConfig(), stackConfig({ cosmosPublicAccess: "true" })]) {
-            const account = single(await evaluate(config), T.account);
+            const account = single(await evaluateOnce(config), T.account);
             assert.equal(account.inputs.minimalTlsVersion, "Tls12");
             assert.equal(account.inputs.disableKeyBasedMetadataWriteAccess, true);
         }
     });
 
     it("turns on encryption at host only when asked (it needs a feature registration)", async () => {
-        const encrypted = await evaluate(stackConfig({ encryptionAtHost: "true" }));
+        const encrypted = await evaluateOnce(stackConfig({ encryptionAtHost: "true" }));
         assert.equal(single(encrypted, T.vm).inputs.securityProfile.encryptionAtHost, true);
         // Absent, not false: Azure refuses the property, even false, on subscriptions without the feature.
         assert.ok(!("encryptionAtHost" in single(stack, T.vm).inputs.securityProfile));
@@ -312,7 +312,7 @@ describe("secure by default", () => {
 describe("proof on deploy (verifyOnDeploy)", () => {
     let stack: Evaluation;
     before(async () => {
-        stack = await evaluate(stackConfig());
+        stack = await evaluateOnce(stackConfig());
     });
 
     it("runs the key-fetch script on the VM with Run Command, synchronously, failing the deployment if it fails", () => {
@@ -345,25 +345,35 @@ describe("proof on deploy (verifyOnDeploy)", () => {
         assert.equal(single(stack, T.runCommand).deletedWith, single(stack, T.vm).urn);
     });
 
-    it("exports the run's state, exit code and masked summary, read from its instance view", () => {
-        assert.deepEqual(stack.outputs.verification, {
-            value: { state: "Succeeded", exitCode: 0, summary: RUN_COMMAND_INSTANCE_VIEW.output.trim() },
-            secret: false,
-            known: true,
-        });
-        const read = stack.invokes.find((invoke) => invoke.token === "azure-native:compute:getVirtualMachineRunCommandByVirtualMachine");
-        assert.deepEqual(read?.inputs, {
+    it("reads the run's outcome from its instance view, after the run finished, and exports state, exit code and summary only", () => {
+        const run = single(stack, T.runCommand);
+        const reads = stack.invokes.filter((invoke) => invoke.token === "azure-native:compute:getVirtualMachineRunCommandByVirtualMachine");
+        assert.equal(reads.length, 1);
+        assert.deepEqual(reads[0].inputs, {
             resourceGroupName: single(stack, T.rg).state.name,
             vmName: single(stack, T.vm).state.name,
-            runCommandName: "verify-cosmos-access",
+            runCommandName: run.state.name,
             expand: "instanceView",
+        });
+        // Read once the run command's own registration finished (with asyncExecution false: when the
+        // script ended), never before: it waits on the run's outputs, not on a name written twice.
+        assert.ok(reads[0].order > run.order, `the instance view was read at ${reads[0].order}, the run finished at ${run.order}`);
+        // The script's masked summary without the line breaks' padding; nothing of the error stream or timestamps.
+        assert.deepEqual(stack.outputs.verification, {
+            value: {
+                state: "Succeeded",
+                exitCode: 0,
+                summary: "Managed identity token acquired\r\n  primaryReadonlyMasterKey: sha256:1a2b3c4d\r\nOK: the primaryReadonlyMasterKey read container 'Test'",
+            },
+            secret: false,
+            known: true,
         });
     });
 
     it("re-runs when the script changes, and not when nothing changed", async () => {
         const same = await evaluate(stackConfig());
         assert.deepEqual(single(same, T.runCommand).inputs, single(stack, T.runCommand).inputs, "an unchanged stack: no diff, no run");
-        const changed = await evaluate(stackConfig({ accessLevel: "readwrite" }));
+        const changed = await evaluateOnce(stackConfig({ accessLevel: "readwrite" }));
         const before = single(stack, T.runCommand).inputs;
         const after = single(changed, T.runCommand).inputs;
         assert.notEqual(after.source.script, before.source.script, "a changed script is an update, which runs it again");
@@ -371,7 +381,7 @@ describe("proof on deploy (verifyOnDeploy)", () => {
     });
 
     it("disappears with verifyOnDeploy: false", async () => {
-        const off = await evaluate(stackConfig({ verifyOnDeploy: "false" }));
+        const off = await evaluateOnce(stackConfig({ verifyOnDeploy: "false" }));
         assert.equal(ofType(off, T.runCommand).length, 0);
         assert.equal(off.invokes.filter((invoke) => invoke.token.includes("RunCommand")).length, 0);
         assert.deepEqual(off.outputs.verification.value, { state: "NotRun", exitCode: null, summary: "verifyOnDeploy is false; run the script with runOnVmCommand" });
@@ -380,7 +390,7 @@ describe("proof on deploy (verifyOnDeploy)", () => {
 
 describe("the stack with its options set", () => {
     it("readwrite: DocumentDB Account Contributor and a listKeys script", async () => {
-        const stack = await evaluate(stackConfig({ accessLevel: "readwrite" }));
+        const stack = await evaluateOnce(stackConfig({ accessLevel: "readwrite" }));
         const assignment = single(stack, T.roleAssignment);
         assert.equal(assignment.inputs.roleDefinitionId, `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${CONTRIBUTOR_ROLE_ID}`);
         assert.equal(stack.outputs.roleDefinitionName.value, "DocumentDB Account Contributor");
@@ -388,7 +398,7 @@ describe("the stack with its options set", () => {
     });
 
     it("RDP from listed addresses only, through one rule", async () => {
-        const stack = await evaluate(stackConfig({ rdpAllowedFrom: '["203.0.113.7", "198.51.100.0/24"]' }));
+        const stack = await evaluateOnce(stackConfig({ rdpAllowedFrom: '["203.0.113.7", "198.51.100.0/24"]' }));
         assert.deepEqual(single(stack, T.nsg).inputs.securityRules, [{
             name: "AllowRdpFromListedAddresses",
             priority: 1000,
@@ -404,7 +414,7 @@ describe("the stack with its options set", () => {
     });
 
     it("uses the stack's secret admin password instead of generating one, and keeps it secret", async () => {
-        const stack = await evaluate(stackConfig({ adminPassword: "Stack-Secret-Pw9" }), { secretKeys: ["cosmos-vm-identity:adminPassword"] });
+        const stack = await evaluateOnce(stackConfig({ adminPassword: "Stack-Secret-Pw9" }), { secretKeys: ["cosmos-vm-identity:adminPassword"] });
         assert.equal(ofType(stack, T.password).length, 0);
         const vm = single(stack, T.vm);
         assert.equal(vm.inputs.osProfile.adminPassword, "Stack-Secret-Pw9");
@@ -413,7 +423,7 @@ describe("the stack with its options set", () => {
     });
 
     it("passes every other setting through", async () => {
-        const stack = await evaluate(stackConfig({
+        const stack = await evaluateOnce(stackConfig({
             vmSize: "Standard_B2as_v2", adminUsername: "cosmosadmin", windowsImageSku: "2022-datacenter-azure-edition",
             autoShutdownTime: "07:30", autoShutdownTimeZone: "W. Europe Standard Time", cosmosLocation: "northeurope",
             freeTier: "true", databaseName: "Orders", containerName: "Lines", partitionKeyPath: "/orderId", throughput: "1000",
@@ -440,20 +450,20 @@ describe("the stack with its options set", () => {
     });
 
     it("declares no auto-shutdown schedule when autoShutdownTime is off", async () => {
-        const stack = await evaluate(stackConfig({ autoShutdownTime: "off" }));
+        const stack = await evaluateOnce(stackConfig({ autoShutdownTime: "off" }));
         assert.equal(ofType(stack, T.schedule).length, 0);
         assert.equal(ofType(stack, T.vm).length, 1);
     });
 
     it("uses the sovereign cloud's Resource Manager endpoint as the token resource", async () => {
-        const stack = await evaluate(stackConfig({ "azure-native:environment": "usgovernment" }));
+        const stack = await evaluateOnce(stackConfig({ "azure-native:environment": "usgovernment" }));
         assert.ok(String(stack.outputs.keyFetchScript.value).includes(`[string]$ResourceManagerEndpoint = 'https://management.usgovcloudapi.net/'`));
     });
 });
 
 describe("invalid configuration", () => {
     it("declares nothing at all and reports every problem at once", async () => {
-        const stack = await evaluate(stackConfig({ throughput: "450", partitionKeyPath: "id", rdpAllowedFrom: '["0.0.0.0/0"]' }));
+        const stack = await evaluateOnce(stackConfig({ throughput: "450", partitionKeyPath: "id", rdpAllowedFrom: '["0.0.0.0/0"]' }));
         assert.ok(stack.error instanceof ConfigError, String(stack.error));
         assert.deepEqual(stack.error.problems.map((p) => p.key).sort(), [
             "cosmos-vm-identity:partitionKeyPath", "cosmos-vm-identity:rdpAllowedFrom", "cosmos-vm-identity:throughput",
@@ -463,7 +473,7 @@ describe("invalid configuration", () => {
     });
 
     it("declares nothing without azure-native:location", async () => {
-        const stack = await evaluate({});
+        const stack = await evaluateOnce({});
         assert.ok(stack.error instanceof ConfigError);
         assert.deepEqual(stack.resources, []);
     });
@@ -475,7 +485,7 @@ describe("keyless mode (accessMode: rbac)", () => {
         ["readwrite", "Cosmos DB Built-in Data Contributor", "00000000-0000-0000-0000-000000000002"],
     ] as const) {
         it(`${level}: grants ${roleName} through a Cosmos DB SQL role assignment on the account, and no key role`, async () => {
-            const stack = await evaluate(stackConfig({ accessMode: "rbac", accessLevel: level }));
+            const stack = await evaluateOnce(stackConfig({ accessMode: "rbac", accessLevel: level }));
             assert.equal(stack.error, undefined, String(stack.error));
             assert.equal(ofType(stack, T.roleAssignment).length, 0, "no control-plane key role");
             const assignment = single(stack, T.sqlRoleAssignment);
@@ -499,12 +509,12 @@ describe("keyless mode (accessMode: rbac)", () => {
     }
 
     it("disables local (key) authentication on the account", async () => {
-        const stack = await evaluate(stackConfig({ accessMode: "rbac" }));
+        const stack = await evaluateOnce(stackConfig({ accessMode: "rbac" }));
         assert.equal(single(stack, T.account).inputs.disableLocalAuth, true);
     });
 
     it("renders the script in rbac mode and verifies on deploy after the SQL role assignment", async () => {
-        const stack = await evaluate(stackConfig({ accessMode: "rbac" }));
+        const stack = await evaluateOnce(stackConfig({ accessMode: "rbac" }));
         const script = String(stack.outputs.keyFetchScript.value);
         assert.ok(script.includes("[string]$AccessMode = 'rbac'"));
         const run = single(stack, T.runCommand);
@@ -514,15 +524,15 @@ describe("keyless mode (accessMode: rbac)", () => {
     });
 
     it("keeps the role assignment id stable across runs and changes it with the role", async () => {
-        const id = async (config: Record<string, string>) => single(await evaluate(stackConfig(config)), T.sqlRoleAssignment).inputs.roleAssignmentId;
+        const id = async (config: Record<string, string>) => single(await evaluateOnce(stackConfig(config)), T.sqlRoleAssignment).inputs.roleAssignmentId;
         const reader = await id({ accessMode: "rbac" });
         assert.equal(await id({ accessMode: "rbac" }), reader);
         assert.notEqual(await id({ accessMode: "rbac", accessLevel: "readwrite" }), reader);
     });
 
     it("switching modes updates the account in place: only disableLocalAuth changes, so no replacement and no data loss", async () => {
-        const keys = await evaluate(stackConfig());
-        const rbac = await evaluate(stackConfig({ accessMode: "rbac" }));
+        const keys = await evaluateOnce(stackConfig());
+        const rbac = await evaluateOnce(stackConfig({ accessMode: "rbac" }));
         // Classified with azure-native's rules and the resource options, as the change-impact table is.
         const changes = classifyChanges(keys, rbac);
         const of = (type: string) => changes.filter((c) => c.type === type).map((c) => ({ kind: c.kind, paths: c.paths }));
@@ -543,7 +553,7 @@ describe("settings Azure fixes at creation", () => {
     const trigger = (stack: Evaluation, type: string) => single(stack, type).replacementTrigger;
 
     it("replace the VM with its NIC and public IP together, through one trigger that hides the password", async () => {
-        const stack = await evaluate(stackConfig({ adminPassword: "Stack-Secret-Pw9" }));
+        const stack = await evaluateOnce(stackConfig({ adminPassword: "Stack-Secret-Pw9" }));
         const vmTrigger = trigger(stack, T.vm);
         assert.match(String(vmTrigger), /^[0-9a-f]{64}$/);
         assert.equal(trigger(stack, T.nic), vmTrigger);
@@ -554,9 +564,9 @@ describe("settings Azure fixes at creation", () => {
     });
 
     it("change the trigger (a replacement) only when a create-only setting changes", async () => {
-        const base = trigger(await evaluate(stackConfig()), T.vm);
+        const base = trigger(await evaluateOnce(stackConfig()), T.vm);
         assert.equal(trigger(await evaluate(stackConfig()), T.vm), base, "re-run: no replacement");
-        assert.equal(trigger(await evaluate(stackConfig({ throughput: "800", rdpAllowedFrom: "203.0.113.7" })), T.vm), base, "updatable settings: no replacement");
+        assert.equal(trigger(await evaluateOnce(stackConfig({ throughput: "800", rdpAllowedFrom: "203.0.113.7" })), T.vm), base, "updatable settings: no replacement");
         const changes: Record<string, string>[] = [
             { windowsImageSku: "2022-datacenter-azure-edition" },
             { adminUsername: "cosmosadmin" },
@@ -564,7 +574,7 @@ describe("settings Azure fixes at creation", () => {
             { encryptionAtHost: "true" },
         ];
         for (const change of changes) {
-            assert.notEqual(trigger(await evaluate(stackConfig(change)), T.vm), base, JSON.stringify(change));
+            assert.notEqual(trigger(await evaluateOnce(stackConfig(change)), T.vm), base, JSON.stringify(change));
         }
     });
 });

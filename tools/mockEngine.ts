@@ -18,6 +18,8 @@ export interface FakeAzure {
 }
 
 export interface DeclaredResource {
+    /** When its registration completed (its outputs became known), on one clock with invokes' `order`. */
+    order: number;
     type: string;
     name: string;
     urn: string;
@@ -63,7 +65,8 @@ export interface Evaluation {
     resources: DeclaredResource[];
     reads: ReadResource[];
     outputs: Record<string, StackOutput>;
-    invokes: { token: string; inputs: Record<string, any> }[];
+    /** Invokes as the program called them; `order` on the same clock as resources' registrations. */
+    invokes: { token: string; inputs: Record<string, any>; order: number }[];
     /** Warnings the program logged (pulumi.log.warn). */
     warnings: string[];
     /** Error the program threw while being loaded (for example a ConfigError). */
@@ -130,6 +133,7 @@ export async function evaluateProgram(config: Record<string, string>, azure: Fak
     const resources: DeclaredResource[] = [];
     const reads: ReadResource[] = [];
     const invokes: Evaluation["invokes"] = [];
+    let clock = 0;
     await pulumi.runtime.setMocks({
         newResource: (args) => {
             if (args.id !== undefined && args.id !== "") {
@@ -140,7 +144,7 @@ export async function evaluateProgram(config: Record<string, string>, azure: Fak
             return { id: args.custom ? id : "", state: args.custom ? state : {} };
         },
         call: (args) => {
-            invokes.push({ token: args.token, inputs: args.inputs });
+            invokes.push({ token: args.token, inputs: args.inputs, order: clock++ });
             return azure.invoke(args.token, args.inputs);
         },
     }, options.project ?? "cosmos-vm-identity", options.stack ?? "dev", options.preview ?? false, MOCK_ORGANIZATION);
@@ -163,6 +167,7 @@ export async function evaluateProgram(config: Record<string, string>, azure: Fak
                 const timeouts = req.getCustomtimeouts();
                 const typed = resp as { getUrn(): string; getId(): string; getObject(): { toJavaScript(): Record<string, any> } };
                 resources.push({
+                    order: clock++,
                     type: req.getType(),
                     name: req.getName(),
                     urn: typed.getUrn(),
