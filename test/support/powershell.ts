@@ -2,12 +2,17 @@
 // (WebAssembly) parses the rendered script, and small, explicit helpers read facts off the parse
 // tree. What the script does is tested by running it (keyFetchScript.pwsh.test.ts); these checks
 // are the part that needs no PowerShell.
+import * as v8 from "node:v8";
 import { Language, Node, Parser, Tree } from "web-tree-sitter";
 
 let parserPromise: Promise<Parser> | undefined;
 
 function getParser(): Promise<Parser> {
     parserPromise ??= (async () => {
+        // V8 optimises the grammar's WebAssembly in the background (TurboFan tier-up) and does not
+        // let the process exit before it is done: about 9 s of CPU per test file that parses, for
+        // a handful of parses that its baseline compiler (Liftoff) runs in milliseconds.
+        v8.setFlagsFromString("--liftoff-only");
         await Parser.init();
         const language = await Language.load(require.resolve("tree-sitter-powershell/tree-sitter-powershell.wasm"));
         const parser = new Parser();
