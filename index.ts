@@ -14,6 +14,7 @@ import { checkChanges, DEPLOYED_SETTINGS_OUTPUT, deployedSettingsOf, PreviousRec
 import { parseConfig, RESOURCE_MANAGER_ENDPOINTS } from "./lib/config";
 import { describeAccess } from "./lib/access";
 import { renderKeyFetchScript } from "./lib/keyFetchScript";
+import { resourceTags } from "./lib/tags";
 
 export = async () => {
     // Validated before anything is declared: bad input creates nothing. The program's keys live in
@@ -26,7 +27,10 @@ export = async () => {
     guard.warnings.forEach((warning) => pulumi.log.warn(warning));
     if (guard.problems.length > 0) throw new UnsafeChangeError(guard.problems);
 
-    const resourceGroup = new resources.ResourceGroup("cosmos-vm-identity", { location: settings.location });
+    // Every taggable resource carries the project and stack names and the stack's own tags.
+    const tags = resourceTags(pulumi.getProject(), pulumi.getStack(), settings.tags);
+
+    const resourceGroup = new resources.ResourceGroup("cosmos-vm-identity", { location: settings.location, tags });
 
     // The stack's secret, or a generated one; secret either way, wherever it flows.
     const password = pulumi.secret(settings.adminPassword ?? new RandomPassword("admin-password", {
@@ -51,6 +55,7 @@ export = async () => {
         // The Cosmos account admits the VM's subnet through this service endpoint. Kept even when the
         // account is public, so that switching cosmosPublicAccess never removes an endpoint a rule still uses.
         subnetServiceEndpoints: ["Microsoft.AzureCosmosDB"],
+        tags,
     });
 
     const cosmos = new CosmosNoSqlAccount("tutorial", {
@@ -65,6 +70,7 @@ export = async () => {
             ? { allNetworks: true }
             : { allNetworks: false, subnetIds: [vm.subnetId], ipRanges: settings.cosmosAllowedIps },
         disableLocalAuth: settings.accessMode === "rbac",
+        tags,
     });
 
     const subscriptionId = authorization.getClientConfigOutput().subscriptionId;
@@ -110,6 +116,7 @@ export = async () => {
             script: keyFetchScriptText,
             // The grant and the container it proves; and the VM's extensions, which must not overlap it.
             waitFor: [access.assignment, cosmos.container, vm.extensionsReady],
+            tags,
         })
         : undefined;
 

@@ -20,6 +20,8 @@ export interface CosmosNoSqlAccountArgs {
     network: CosmosNetworkAccess;
     /** Required. Refuse keys: Entra ID tokens only (keyless mode). Changes in place; the data stays. */
     disableLocalAuth: boolean;
+    /** Required. Tags for the account, the database and the container. */
+    tags: Record<string, string>;
 }
 
 /** The account's firewall: every network, or only the listed subnets (service endpoints) and IPv4 ranges. */
@@ -44,10 +46,11 @@ export class CosmosNoSqlAccount extends pulumi.ComponentResource {
     constructor(name: string, args: CosmosNoSqlAccountArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cosmos-vm-identity:index:CosmosNoSqlAccount", name, {}, opts);
         const parent = { parent: this };
-        const { resourceGroupName } = args;
+        const { resourceGroupName, tags } = args;
 
         const account = new cosmosdb.DatabaseAccount(`${name}-cosmos`, {
             resourceGroupName,
+            tags,
             location: args.location,
             kind: cosmosdb.DatabaseAccountKind.GlobalDocumentDB,
             databaseAccountOfferType: cosmosdb.DatabaseAccountOfferType.Standard,
@@ -67,6 +70,7 @@ export class CosmosNoSqlAccount extends pulumi.ComponentResource {
 
         const database = new cosmosdb.SqlResourceSqlDatabase(`${name}-database`, {
             resourceGroupName,
+            tags,
             accountName: account.name,
             databaseName: args.databaseName,
             resource: { id: args.databaseName },
@@ -74,6 +78,7 @@ export class CosmosNoSqlAccount extends pulumi.ComponentResource {
 
         this.container = new cosmosdb.SqlResourceSqlContainer(`${name}-container`, {
             resourceGroupName,
+            tags,
             accountName: account.name,
             databaseName: database.name,
             containerName: args.containerName,

@@ -13,6 +13,8 @@ export interface KeyFetchVerificationArgs {
     script: pulumi.Input<string>;
     /** Required. What the script needs to succeed (the access grant, the container): it runs after them. */
     waitFor: pulumi.Resource[];
+    /** Required. Tags for the Run Command (a change is an update, which runs the script again). */
+    tags: Record<string, string>;
 }
 
 /**
@@ -50,6 +52,7 @@ export class KeyFetchVerification extends pulumi.ComponentResource {
         const runCommand = new compute.VirtualMachineRunCommandByVirtualMachine(`${name}-run`, {
             resourceGroupName: args.resourceGroupName,
             location: args.location,
+            tags: args.tags,
             vmName: args.vm.name,
             runCommandName: "verify-cosmos-access",
             source: { script: args.script },

@@ -25,6 +25,8 @@ export interface WindowsVmArgs {
     encryptionAtHost: boolean;
     /** Required. Service endpoints on the VM's subnet, e.g. Microsoft.AzureCosmosDB for a Cosmos VNet rule. */
     subnetServiceEndpoints: string[];
+    /** Required. Tags for every resource here that takes them (a subnet takes none). */
+    tags: Record<string, string>;
 }
 
 // Stable private address plan: one /24 is plenty for one VM.
@@ -57,7 +59,7 @@ export class WindowsVm extends pulumi.ComponentResource {
     constructor(name: string, args: WindowsVmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cosmos-vm-identity:index:WindowsVm", name, {}, opts);
         const parent = { parent: this };
-        const { resourceGroupName, location } = args;
+        const { resourceGroupName, location, tags } = args;
 
         // Azure fixes these at creation and refuses to change them in place. When one changes, the VM
         // is replaced, and with it its NIC and public IP (a NIC and a public IP serve one VM at a
@@ -69,12 +71,14 @@ export class WindowsVm extends pulumi.ComponentResource {
         const nsg = new network.NetworkSecurityGroup(`${name}-nsg`, {
             resourceGroupName,
             location,
+            tags,
             securityRules: rdpRules(args.rdpAllowedFrom),
         }, parent);
 
         const vnet = new network.VirtualNetwork(`${name}-vnet`, {
             resourceGroupName,
             location,
+            tags,
             addressSpace: { addressPrefixes: [ADDRESS_SPACE] },
         }, parent);
 
@@ -91,6 +95,7 @@ export class WindowsVm extends pulumi.ComponentResource {
         const publicIp = new network.PublicIPAddress(`${name}-pip`, {
             resourceGroupName,
             location,
+            tags,
             sku: { name: network.PublicIPAddressSkuName.Standard, tier: network.PublicIPAddressSkuTier.Regional },
             publicIPAllocationMethod: network.IPAllocationMethod.Static,
             publicIPAddressVersion: network.IPVersion.IPv4,
@@ -99,6 +104,7 @@ export class WindowsVm extends pulumi.ComponentResource {
         const nic = new network.NetworkInterface(`${name}-nic`, {
             resourceGroupName,
             location,
+            tags,
             ipConfigurations: [{
                 name: "ipconfig1",
                 primary: true,
@@ -111,6 +117,7 @@ export class WindowsVm extends pulumi.ComponentResource {
         const vm = new compute.VirtualMachine(`${name}-vm`, {
             resourceGroupName,
             location,
+            tags,
             identity: { type: compute.ResourceIdentityType.SystemAssigned },
             hardwareProfile: { vmSize: args.vmSize },
             osProfile: {
@@ -158,6 +165,7 @@ export class WindowsVm extends pulumi.ComponentResource {
         const guestAttestation = new compute.VirtualMachineExtension(`${name}-guest-attestation`, {
             resourceGroupName,
             location,
+            tags,
             vmName: vm.name,
             vmExtensionName: "GuestAttestation",
             publisher: "Microsoft.Azure.Security.WindowsAttestation",
@@ -184,6 +192,7 @@ export class WindowsVm extends pulumi.ComponentResource {
             new devtestlab.GlobalSchedule(`${name}-shutdown`, {
                 resourceGroupName,
                 location,
+                tags,
                 // Azure requires exactly this name for a VM's auto-shutdown schedule.
                 name: pulumi.interpolate`shutdown-computevm-${vm.name}`,
                 targetResourceId: vm.id,

@@ -3,6 +3,7 @@
 // before index.ts declares anything, so bad input creates nothing.
 import { RunError } from "@pulumi/pulumi/errors";
 import { parseIpv4Range } from "./ipv4";
+import { parseTags } from "./tags";
 
 /** The project's name in this repository; the config namespace unless `pulumi new` gave the copy another name. */
 export const PROJECT = "cosmos-vm-identity";
@@ -88,6 +89,8 @@ export interface StackConfig {
     cosmosPublicAccess: boolean;
     /** Changes allowed to delete data, each `<setting>:<old>-><new>` exactly as the change guard names it. */
     allowDataLoss: string[];
+    /** The stack's own tags for every taggable resource (besides `project` and `stack`, which the program sets). */
+    tags: Record<string, string>;
 }
 
 /** One broken rule: the full config key and what is wrong with its value. */
@@ -142,6 +145,7 @@ export const CONFIG_KEYS = [
     "cosmosAllowedIps",
     "cosmosPublicAccess",
     "allowDataLoss",
+    "tags",
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -299,6 +303,9 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>, p
         }
     }
 
+    const parsedTags = parseTags(get("tags"));
+    for (const problem of parsedTags.problems) bad("tags", problem);
+
     if (problems.length > 0) throw new ConfigError(problems);
     return {
         location: location as string,
@@ -323,6 +330,7 @@ export function parseConfig(raw: Readonly<Record<string, string | undefined>>, p
         cosmosAllowedIps,
         cosmosPublicAccess,
         allowDataLoss,
+        tags: parsedTags.tags,
     };
 }
 

@@ -50,6 +50,7 @@ describe("configuration defaults", () => {
             cosmosAllowedIps: [],
             cosmosPublicAccess: false,
             allowDataLoss: [],
+            tags: {},
         });
     });
 
@@ -202,6 +203,34 @@ describe("configuration rules", () => {
         for (const bad of ["true", "containerName", "containerName:Test", "partitionKeyPath:/id->/tenant", "freeTier:false->true", '["yes"]']) {
             assertRejected({ allowDataLoss: bad }, "allowDataLoss", /is not a change to allow: copy the entry the change guard's message names/);
         }
+    });
+
+    it("tags: a map of string values within Azure's limits, never project or stack", () => {
+        assert.deepEqual(parseConfig(stackConfig({ tags: '{"costCenter":"1234","owner":"Data team"}' })).tags, { costCenter: "1234", owner: "Data team" });
+        assert.deepEqual(parseConfig(stackConfig()).tags, {});
+        assert.deepEqual(parseConfig(stackConfig({ tags: "{}" })).tags, {});
+        // 13 tags fit beside project and stack on a Cosmos DB resource (15 at most); 14 do not.
+        const many = (n: number) => JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${i}`, "v"])));
+        assert.equal(Object.keys(parseConfig(stackConfig({ tags: many(13) })).tags).length, 13);
+        assertRejected({ tags: many(14) }, "tags", /^[^:]+:tags: at most 13 tags \(Cosmos DB takes 15 per resource, and the stack sets project and stack\); got 14$/);
+        const cases: [string, RegExp][] = [
+            ['["a"]', /must be a map of tag names to values/],
+            ["owner=me", /must be a map of tag names to values/],
+            ['{"costCenter":1234}', /"costCenter": the value must be a string \(got 1234\)/],
+            ['{"a/b":"x"}', /"a\/b": the name must not contain < > % & \\ \? or \//],
+            ['{"a%b":"x"}', /"a%b": the name must not contain/],
+            [`{"${"n".repeat(129)}":"x"}`, /the name must be at most 128 characters \(got 129\)/],
+            [`{"owner":"${"v".repeat(257)}"}`, /"owner": the value must be at most 256 characters \(got 257\)/],
+            ['{"Microsoft.Owner":"x"}', /names starting with "microsoft" are reserved by Azure/],
+            ['{"azureTeam":"x"}', /names starting with "azure" are reserved by Azure/],
+            ['{"Stack":"x"}', /"Stack": the stack sets "stack" itself/],
+            ['{"project":"x"}', /"project": the stack sets "project" itself/],
+            ['{"Owner":"a","owner":"b"}', /"owner": Azure compares tag names without case, and "Owner" is already set/],
+            ['{"":"x"}', /a tag name must not be empty/],
+        ];
+        for (const [tags, pattern] of cases) assertRejected({ tags }, "tags", pattern);
+        // Every broken rule at once, each naming the key.
+        assert.equal(problemsFor({ tags: '{"a/b":"x","azureX":"y"}' }).filter((p) => p.startsWith("cosmos-vm-identity:tags: ")).length, 2);
     });
 
     it("reports unknown keys in the project's namespace (typos)", () => {

@@ -12,8 +12,10 @@ interface Declaration { type: string; description?: string; default?: unknown; i
 const project = parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as {
     name: string; requiredPulumiVersion?: string; runtime: { name: string; options: Record<string, unknown> }; config: Record<string, Declaration>;
 };
-// Declared keys without a default are required by the CLI, so these optional ones stay undeclared.
-const UNDECLARED = ["adminPassword"];
+// Declared keys without a default are required by the CLI, so adminPassword (a secret, generated when
+// unset) stays undeclared; so does tags, a map, which project config types (string, integer, boolean,
+// array) cannot describe.
+const UNDECLARED = ["adminPassword", "tags"];
 
 /** The config the CLI hands the program for a stack that sets only `extra`: declared defaults filled in. */
 function cliConfig(extra: Record<string, string>): Record<string, string> {

@@ -1,11 +1,13 @@
 // The whole program under Pulumi's mocks: what `pulumi up` would declare, resource by resource.
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { ConfigError } from "../lib/config";
 import { VERIFICATION_TIMEOUT_SECONDS } from "../components/keyFetchVerification";
 import { classifyChanges } from "../tools/changeImpact";
 import {
-    Evaluation, evaluate, evaluateOnce, ofType, PUBLIC_IP, single, stackConfig, SUBSCRIPTION_ID, VM_PRINCIPAL_ID,
+    Evaluation, evaluate, evaluateOnce, ofType, PROJECT_ROOT, PUBLIC_IP, single, stackConfig, SUBSCRIPTION_ID, VM_PRINCIPAL_ID,
 } from "./harness";
 
 const T = {
@@ -575,6 +577,49 @@ describe("settings Azure fixes at creation", () => {
         ];
         for (const change of changes) {
             assert.notEqual(trigger(await evaluateOnce(stackConfig(change)), T.vm), base, JSON.stringify(change));
+        }
+    });
+});
+
+describe("tags", () => {
+    /** Whether azure-native's arguments for a resource type take `tags`, read off its type declarations. */
+    function takesTags(type: string): boolean {
+        const [, module, resource] = type.split(":");
+        const file = path.join(PROJECT_ROOT, "node_modules", "@pulumi", "azure-native", module, `${resource[0].toLowerCase()}${resource.slice(1)}.d.ts`);
+        const declaration = fs.readFileSync(file, "utf8");
+        const args = new RegExp(`^export interface ${resource}Args \\{\\n([\\s\\S]*?)^\\}`, "m").exec(declaration);
+        assert.ok(args, `no ${resource}Args in ${file}`);
+        return /^    tags\?:/m.test(args[1]);
+    }
+
+    it("puts project, stack and the stack's own tags on every resource that takes tags, in both modes", async () => {
+        for (const accessMode of ["keys", "rbac"]) {
+            const stack = await evaluateOnce(stackConfig({ accessMode, tags: '{"costCenter":"1234","owner":"Data team"}' }));
+            const azure = stack.resources.filter((r) => r.custom && r.type.startsWith("azure-native:"));
+            const tagged = azure.filter((r) => takesTags(r.type));
+            // The resource group, NSG, VNet, public IP, NIC, VM, extension, schedule, account, database, container, Run Command.
+            assert.equal(tagged.length, 12, tagged.map((r) => r.type).join(", "));
+            for (const resource of tagged) {
+                assert.deepEqual(resource.inputs.tags, { costCenter: "1234", owner: "Data team", project: "cosmos-vm-identity", stack: "dev" }, `${resource.type} ${resource.name}`);
+            }
+            // The subnet and the role assignments take none: sending tags there would be refused.
+            for (const resource of azure.filter((r) => !takesTags(r.type))) assert.equal(resource.inputs.tags, undefined, resource.type);
+        }
+    });
+
+    it("tags with project and stack alone by default, named after the stack the program runs in", async () => {
+        const stack = await evaluateOnce(stackConfig(), { stack: "prod" });
+        assert.deepEqual(single(stack, T.vm).inputs.tags, { project: "cosmos-vm-identity", stack: "prod" });
+        assert.deepEqual(single(stack, T.account).inputs.tags, { project: "cosmos-vm-identity", stack: "prod" });
+    });
+
+    it("changes nothing but tags when tags change: an update in place, no replacement trigger moves", async () => {
+        const [before, after] = [await evaluateOnce(stackConfig()), await evaluateOnce(stackConfig({ tags: '{"costCenter":"1234"}' }))];
+        for (const resource of before.resources.filter((r) => r.custom)) {
+            const next = after.resources.find((r) => r.urn === resource.urn);
+            assert.ok(next, `${resource.urn} is gone`);
+            assert.deepEqual({ ...next.inputs, tags: undefined }, { ...resource.inputs, tags: undefined }, resource.urn);
+            assert.deepEqual(next.replacementTrigger, resource.replacementTrigger, resource.urn);
         }
     });
 });

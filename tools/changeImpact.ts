@@ -166,6 +166,7 @@ export const EXAMPLE_CHANGES: readonly ExampleChange[] = [
     { key: "cosmosAllowedIps", to: '["203.0.113.7"]' },
     { key: "cosmosPublicAccess", to: "true" },
     { key: "allowDataLoss", to: "containerName:Test->Orders" },
+    { key: "tags", to: '{"costCenter":"1234"}' },
     { key: "azure-native:environment", to: "usgovernment" },
 ];
 
@@ -292,9 +293,9 @@ function describeGuard(row: ImpactRow): string {
 
 function shownChange(change: ExampleChange): string {
     if (change.shown) return change.shown;
-    const defaults: Record<string, unknown> = { ...DEFAULTS, "azure-native:location": "westeurope", "azure-native:environment": "public", cosmosLocation: "", allowDataLoss: "" };
+    const defaults: Record<string, unknown> = { ...DEFAULTS, "azure-native:location": "westeurope", "azure-native:environment": "public", cosmosLocation: "", allowDataLoss: "", tags: {} };
     const from = defaults[change.key];
-    const text = (value: unknown) => (Array.isArray(value) ? JSON.stringify(value) : value === "" ? "(unset)" : String(value));
+    const text = (value: unknown) => (typeof value === "object" && value !== null ? JSON.stringify(value) : value === "" ? "(unset)" : String(value));
     return `\`${text(from)}\` → \`${change.to}\``;
 }
 
