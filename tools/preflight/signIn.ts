@@ -246,7 +246,7 @@ function buildCredential(method: Exclude<SignInMethod, { kind: "azure-cli" }>, c
             // @azure/identity reads PEM only; azure-native also reads PKCS#12 (.pfx).
             const text = readText(method.certificatePath, "ARM_CLIENT_CERTIFICATE_PATH");
             if (!text.includes("-----BEGIN")) {
-                throw new SignInError(`${method.certificatePath} (ARM_CLIENT_CERTIFICATE_PATH) is not PEM; preflight reads PEM only: convert it with \`openssl pkcs12 -in cert.pfx -out cert.pem -nodes\`, or ${LOGIN_HINT}`);
+                throw new SignInError(`${method.certificatePath} (ARM_CLIENT_CERTIFICATE_PATH) is not PEM; preflight and \`npm run e2e\` read PEM only: convert it with \`openssl pkcs12 -in cert.pfx -out cert.pem -nodes\`, or ${LOGIN_HINT}`);
             }
             return new ClientCertificateCredential(method.tenantId, method.clientId, { certificate: text }, options);
         }
