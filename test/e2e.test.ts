@@ -11,10 +11,13 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { createHttpHeaders, HttpClient } from "@azure/core-rest-pipeline";
+import { AzureCliCredential } from "@azure/identity";
 import { EngineEvent, OpMap, PulumiCommand } from "@pulumi/pulumi/automation";
 import { createStackDriver, POLICY_PACK, selectStackDriver } from "../tools/e2e/automation";
-import { federatedToken, resourceGroupExists } from "../tools/e2e/azure";
-import { checkPrerequisites, Machine, skipLine } from "../tools/e2e/prerequisites";
+import { groupExistsWith, resourceGroupExists } from "../tools/e2e/azure";
+import { checkPrerequisites, Machine, signInForRun, skipLine } from "../tools/e2e/prerequisites";
+import { AzResult, planSignIn } from "../tools/preflight/signIn";
 import {
     createSecondsByType, idempotencyProblems, resourceGroupNameIn, resourceTimings, uniqueStackName, verificationProblems,
 } from "../tools/e2e/record";
@@ -171,6 +174,10 @@ function machine(env: Record<string, string>, files: Record<string, string> = {}
 }
 const WITH_CLI = { PATH: "/usr/bin:/opt/pulumi/bin", PULUMI_BACKEND_URL: "file:///tmp/state" };
 const CLI = ["/opt/pulumi/bin/pulumi"];
+const WITH_AZ = [...CLI, "/usr/bin/az"];
+const SP = { ARM_CLIENT_ID: "c", ARM_TENANT_ID: "t", ARM_SUBSCRIPTION_ID: "s" };
+const AZ_PROFILE = "\uFEFF" + JSON.stringify({ subscriptions: [{ id: "other", isDefault: false }, { id: "sub-1", isDefault: true }] });
+const AZ_LOGIN = { "/home/runner/.azure/azureProfile.json": AZ_PROFILE };
 
 describe("e2e: prerequisites, from the machine alone", () => {
     it("nothing: every missing piece named, in one line", () => {
@@ -178,44 +185,80 @@ describe("e2e: prerequisites, from the machine alone", () => {
         assert.equal(result.missing.length, 3);
         const line = skipLine(result.missing, false);
         assert.doesNotMatch(line, /\n/);
-        assert.match(line, /^e2e: skipped, nothing created: missing the Pulumi CLI .*a Pulumi backend login .*an Azure sign-in/);
+        assert.match(line, /^e2e: skipped, nothing created: missing the Pulumi CLI .*a Pulumi backend login .*an Azure sign-in \(run `az login`, or set ARM_CLIENT_ID/);
         assert.match(skipLine(result.missing, true), /^e2e: FAILED: a run is required .*Nothing was created\.$/);
     });
 
-    it("a service principal with a secret, an OIDC job, a certificate, a managed identity by request", () => {
-        const sp = { ...WITH_CLI, ARM_CLIENT_ID: "c", ARM_TENANT_ID: "t", ARM_SUBSCRIPTION_ID: "s" };
-        assert.deepEqual(checkPrerequisites(machine({ ...sp, ARM_CLIENT_SECRET: "x" }, {}, CLI)).azure, { kind: "client-secret", tenantId: "t", clientId: "c", clientSecret: "x" });
-        const github = checkPrerequisites(machine({ ...sp, ARM_USE_OIDC: "true", ACTIONS_ID_TOKEN_REQUEST_URL: "https://gh/token?api-version=2.0", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "b" }, {}, CLI));
-        assert.deepEqual(github.missing, []);
-        assert.deepEqual(github.azure, { kind: "oidc", tenantId: "t", clientId: "c", source: { kind: "request", url: "https://gh/token?api-version=2.0", bearer: "b" } });
-        assert.equal(github.subscriptionId, "s");
-        assert.deepEqual(checkPrerequisites(machine({ ...sp, ARM_OIDC_TOKEN_FILE_PATH: "/var/run/token" }, {}, CLI)).azure,
-            { kind: "oidc", tenantId: "t", clientId: "c", source: { kind: "file", path: "/var/run/token" } });
-        assert.equal(checkPrerequisites(machine({ ...sp, ARM_CLIENT_CERTIFICATE_PATH: "/c.pem" }, {}, CLI)).azure?.kind, "client-certificate");
-        assert.deepEqual(checkPrerequisites(machine({ ...WITH_CLI, ARM_USE_MSI: "true", ARM_SUBSCRIPTION_ID: "s" }, {}, CLI)).azure, { kind: "managed-identity", clientId: undefined });
+    it("the sign-in is preflight's plan: azure-native's method, from the same environment", () => {
+        const environments: Record<string, string>[] = [
+            { ...SP, ARM_CLIENT_SECRET: "x" },
+            { ...SP, ARM_USE_OIDC: "true", ACTIONS_ID_TOKEN_REQUEST_URL: "https://gh/token?api-version=2.0", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "b" },
+            { ...SP, ARM_USE_OIDC: "true", ARM_OIDC_TOKEN_FILE_PATH: "/var/run/token" },
+            { ...SP, ARM_CLIENT_CERTIFICATE_PATH: "/c.pem" },
+            { ARM_USE_MSI: "true", ARM_SUBSCRIPTION_ID: "s" },
+            { ARM_ENVIRONMENT: "usgovernment", ...SP, ARM_CLIENT_SECRET: "x" },
+        ];
+        for (const env of environments) {
+            const result = checkPrerequisites(machine({ ...WITH_CLI, ...env }, {}, CLI));
+            assert.deepEqual(result.missing, [], JSON.stringify(env));
+            assert.deepEqual(result.signIn, planSignIn({}, [], env), JSON.stringify(env));
+        }
+        const github = checkPrerequisites(machine({ ...WITH_CLI, ...environments[1] }, {}, CLI)).signIn;
+        assert.deepEqual(github?.method, {
+            kind: "oidc", tenantId: "t", clientId: "c",
+            assertion: { from: "request", url: "https://gh/token?api-version=2.0", requestToken: "b", audience: "api://AzureADTokenExchange" },
+        });
+        assert.equal(github?.subscriptionId, "s");
     });
 
-    it("half a sign-in is named for what it lacks", () => {
-        const missing = (env: Record<string, string>) => checkPrerequisites(machine({ ...WITH_CLI, ...env }, {}, CLI)).missing.join("; ");
-        assert.match(missing({ ARM_CLIENT_ID: "c", ARM_TENANT_ID: "t", ARM_USE_OIDC: "true", ARM_SUBSCRIPTION_ID: "s" }), /an OIDC token for ARM_USE_OIDC/);
-        assert.match(missing({ ARM_CLIENT_ID: "c", ARM_TENANT_ID: "t", ARM_CLIENT_SECRET: "x" }), /ARM_SUBSCRIPTION_ID/);
-        assert.match(missing({ ARM_CLIENT_ID: "c", ARM_CLIENT_SECRET: "x", ARM_SUBSCRIPTION_ID: "s" }), /ARM_TENANT_ID/);
-        assert.match(missing({ ARM_CLIENT_ID: "c", ARM_TENANT_ID: "t", ARM_SUBSCRIPTION_ID: "s" }), /a credential for ARM_CLIENT_ID/);
+    it("where the two tools used to disagree, the run follows azure-native's order", () => {
+        const kind = (env: Record<string, string>) => checkPrerequisites(machine({ ...WITH_CLI, ...env }, AZ_LOGIN, WITH_AZ)).signIn?.method.kind;
+        // A certificate before a secret, a secret before a managed identity.
+        assert.equal(kind({ ...SP, ARM_CLIENT_SECRET: "x", ARM_CLIENT_CERTIFICATE_PATH: "/c.pem" }), "client-certificate");
+        assert.equal(kind({ ...SP, ARM_CLIENT_SECRET: "x", ARM_USE_MSI: "true" }), "client-secret");
+        // OIDC only with ARM_USE_OIDC; a token alone, or a client id alone, is the Azure CLI.
+        assert.equal(kind({ ...SP, ARM_OIDC_TOKEN: "jwt" }), "azure-cli");
+        assert.equal(kind(SP), "azure-cli");
+        assert.equal(kind({ ...SP, ARM_USE_DEFAULT_AZURE_CREDENTIAL: "true", ARM_CLIENT_SECRET: "x" }), "default-credential");
+    });
+
+    it("half a sign-in is named for what it lacks, and never falls through to another method", () => {
+        // With an az login on the machine: azure-native refuses an incomplete method rather than use the CLI.
+        const missing = (env: Record<string, string>) => checkPrerequisites(machine({ ...WITH_CLI, ...env }, AZ_LOGIN, WITH_AZ)).missing.join("; ");
+        assert.match(missing({ ...SP, ARM_USE_OIDC: "true" }), /^a complete Azure sign-in \(signing in with OIDC needs ARM_OIDC_TOKEN, ARM_OIDC_TOKEN_FILE_PATH, or a token request URL/);
+        assert.match(missing({ ARM_CLIENT_ID: "c", ARM_TENANT_ID: "t", ARM_CLIENT_SECRET: "x" }), /^a complete Azure sign-in \(signing in as a service principal with a secret needs a subscription \(ARM_SUBSCRIPTION_ID/);
+        assert.match(missing({ ARM_CLIENT_ID: "c", ARM_CLIENT_SECRET: "x", ARM_SUBSCRIPTION_ID: "s" }), /needs ARM_TENANT_ID/);
+        assert.match(missing({ ARM_USE_MSI: "true" }), /signing in with a managed identity needs a subscription/);
+        assert.match(missing({ ARM_ENVIRONMENT: "mars" }), /unknown Azure cloud "mars"/);
+        const incomplete = checkPrerequisites(machine({ ...WITH_CLI, ARM_CLIENT_ID: "c", ARM_CLIENT_SECRET: "x" }, AZ_LOGIN, WITH_AZ));
+        assert.equal(incomplete.signIn, undefined);
+        assert.equal(incomplete.missing.length, 1);
         // Only ARM_USE_MSI makes a managed identity count: the metadata service is never asked.
-        assert.match(missing({ ARM_SUBSCRIPTION_ID: "s" }), /an Azure sign-in/);
+        assert.match(checkPrerequisites(machine({ ...WITH_CLI, ARM_SUBSCRIPTION_ID: "s" }, {}, CLI)).missing.join("; "), /^an Azure sign-in/);
     });
 
-    it("an az login: the CLI's profile (with its byte-order mark) and its default subscription", () => {
-        const profile = "\uFEFF" + JSON.stringify({ subscriptions: [{ id: "other", isDefault: false }, { id: "sub-1", isDefault: true }] });
-        const withAz = [...CLI, "/usr/bin/az"];
-        const home = checkPrerequisites(machine(WITH_CLI, { "/home/runner/.azure/azureProfile.json": profile }, withAz));
-        assert.deepEqual([home.azure, home.subscriptionId, home.missing], [{ kind: "azure-cli" }, "sub-1", []]);
-        const configDir = checkPrerequisites(machine({ ...WITH_CLI, AZURE_CONFIG_DIR: "/cfg", ARM_SUBSCRIPTION_ID: "other" }, { "/cfg/azureProfile.json": profile }, withAz));
-        assert.equal(configDir.subscriptionId, "other");
-        const noAz = checkPrerequisites(machine(WITH_CLI, { "/home/runner/.azure/azureProfile.json": profile }, CLI));
-        assert.match(noAz.missing.join(";"), /the Azure CLI \(`az` on PATH\)/);
-        const loggedOut = checkPrerequisites(machine(WITH_CLI, { "/home/runner/.azure/azureProfile.json": '{"subscriptions": []}' }, withAz));
-        assert.match(loggedOut.missing.join(";"), /an Azure sign-in/);
+    it("an az login: the CLI's profile (with its byte-order mark), `az` on PATH, a default or chosen subscription", () => {
+        const home = checkPrerequisites(machine(WITH_CLI, AZ_LOGIN, WITH_AZ));
+        assert.deepEqual([home.signIn?.method, home.missing], [{ kind: "azure-cli", tenantId: undefined }, []]);
+        const configDir = checkPrerequisites(machine({ ...WITH_CLI, AZURE_CONFIG_DIR: "/cfg", ARM_SUBSCRIPTION_ID: "other" }, { "/cfg/azureProfile.json": AZ_PROFILE }, WITH_AZ));
+        assert.deepEqual([configDir.signIn?.subscriptionId, configDir.signIn?.subscriptionSource, configDir.missing], ["other", "ARM_SUBSCRIPTION_ID", []]);
+        const noAz = checkPrerequisites(machine(WITH_CLI, AZ_LOGIN, CLI));
+        assert.match(noAz.missing.join(";"), /the Azure CLI \(`az` on PATH\) for the `az login` found in \/home\/runner\/.azure/);
+        const loggedOut = checkPrerequisites(machine(WITH_CLI, { "/home/runner/.azure/azureProfile.json": '{"subscriptions": []}' }, WITH_AZ));
+        assert.match(loggedOut.missing.join(";"), /^an Azure sign-in/);
+        const noDefault = { "/home/runner/.azure/azureProfile.json": JSON.stringify({ subscriptions: [{ id: "other", isDefault: false }] }) };
+        assert.match(checkPrerequisites(machine(WITH_CLI, noDefault, WITH_AZ)).missing.join(";"), /^a default subscription/);
+        assert.deepEqual(checkPrerequisites(machine({ ...WITH_CLI, ARM_SUBSCRIPTION_ID: "other" }, noDefault, WITH_AZ)).missing, []);
+    });
+
+    it("DefaultAzureCredential counts only with something its chain finds here without the metadata service", () => {
+        const dac = { ARM_USE_DEFAULT_AZURE_CREDENTIAL: "true", ARM_SUBSCRIPTION_ID: "s" };
+        const missing = (env: Record<string, string>, files: Record<string, string> = {}) => checkPrerequisites(machine({ ...WITH_CLI, ...dac, ...env }, files, WITH_AZ)).missing;
+        assert.match(missing({}).join(";"), /^a credential for ARM_USE_DEFAULT_AZURE_CREDENTIAL that needs no instance metadata service/);
+        assert.deepEqual(missing({ AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "x" }), []);
+        assert.deepEqual(missing({ AZURE_FEDERATED_TOKEN_FILE: "/var/run/token" }), []);
+        assert.deepEqual(missing({}, AZ_LOGIN), []);
+        assert.match(missing({ ARM_SUBSCRIPTION_ID: "" }, AZ_LOGIN).join(";"), /DefaultAzureCredential needs a subscription/);
     });
 
     it("a Pulumi backend: PULUMI_BACKEND_URL, PULUMI_ACCESS_TOKEN, or the current login in PULUMI_HOME", () => {
@@ -291,6 +334,33 @@ describe("e2e: the skip path, run for real", () => {
         assert.equal(lines.length, 1);
         assert.match(lines[0], /^e2e: skipped, nothing created: missing an Azure sign-in/);
         assert.ok(!fs.existsSync(marker()), "the fake pulumi was never executed");
+    });
+
+    it("an az login that `az account show` refuses: one line, nothing run but that local command; a failure when required", () => {
+        fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\ntouch "${marker()}"\n`, { mode: 0o755 });
+        // A profile that lists a subscription, and a CLI that does not accept it (its own words, exit 1).
+        const azDir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-az-"));
+        try {
+            fs.writeFileSync(path.join(azDir, "azureProfile.json"), JSON.stringify({ subscriptions: [{ id: "sub-1", isDefault: true }] }));
+            const azCalls = path.join(azDir, "calls");
+            fs.writeFileSync(path.join(bin, "az"), `#!/bin/sh\necho "$@" >> "${azCalls}"\necho "ERROR: Please run 'az login' to setup account." >&2\nexit 1\n`, { mode: 0o755 });
+            const env = { PULUMI_BACKEND_URL: `file://${empty}`, AZURE_CONFIG_DIR: azDir };
+            const skipped = runE2e([], env, bin);
+            assert.equal(skipped.status, 0, skipped.lines.join("\n"));
+            assert.deepEqual(skipped.lines, [
+                "e2e: skipped, nothing created: missing a usable Azure sign-in (not signed in to Azure (the Azure CLI says: Please run 'az login' to setup account.): "
+                + "run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (README: Deploy, sign-in)). (Set E2E_REQUIRED=1 to make this a failure.)",
+            ]);
+            const required = runE2e(["--require"], env, bin);
+            assert.equal(required.status, 2, required.lines.join("\n"));
+            assert.match(required.stderr, /^e2e: FAILED: a run is required .*missing a usable Azure sign-in \(not signed in to Azure/);
+            assert.equal(required.lines.length, 1);
+            assert.deepEqual(fs.readFileSync(azCalls, "utf8").trim().split("\n"), ["account show --output json", "account show --output json"]);
+            assert.ok(!fs.existsSync(marker()), "the fake pulumi was never executed");
+        } finally {
+            fs.rmSync(path.join(bin, "az"), { force: true });
+            fs.rmSync(azDir, { recursive: true, force: true });
+        }
     });
 });
 
@@ -456,8 +526,8 @@ describe("e2e: the run, against a fake stack", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The Resource Manager call and the federated token request, against 127.0.0.1.
-describe("e2e: Resource Manager check and OIDC token, on loopback", () => {
+// The Resource Manager call and the sign-in it uses (preflight's), against 127.0.0.1 and in memory.
+describe("e2e: Resource Manager check and sign-in, on loopback", () => {
     let server: http.Server;
     let base: string;
     const seen: { method?: string; url?: string; authorization?: string }[] = [];
@@ -495,12 +565,94 @@ describe("e2e: Resource Manager check and OIDC token, on loopback", () => {
         });
     });
 
-    it("asks GitHub for a token for Entra ID's token exchange audience, with the job's bearer", async () => {
-        const token = await federatedToken({ kind: "request", url: `${base}/token?api-version=2.0`, bearer: "job-bearer" });
-        assert.equal(token, "github.jwt");
+    it("the run's check: the sign-in's credential and subscription, on its cloud's Resource Manager", async () => {
+        const asked: string[] = [];
+        const fetched: { url: string; method?: string; authorization?: string }[] = [];
+        // Answered here: nothing leaves the process.
+        const fakeFetch: typeof fetch = async (url, init) => {
+            fetched.push({ url: String(url), method: init?.method, authorization: new Headers(init?.headers).get("authorization") ?? undefined });
+            return new Response(null, { status: 404 });
+        };
+        const getToken = async (scope: string | string[]) => {
+            asked.push(String(scope));
+            return { token: "gov-token", expiresOnTimestamp: 0 };
+        };
+        const signIn = { cloud: "usgovernment" as const, subscriptionId: "sub-1", credential: { getToken } };
+        assert.equal(await groupExistsWith(signIn, fakeFetch)("cosmos-vm-identity3f2a1b0c"), false);
+        assert.deepEqual(asked, ["https://management.usgovcloudapi.net/.default"]);
+        assert.deepEqual(fetched, [{
+            url: "https://management.usgovcloudapi.net/subscriptions/sub-1/resourcegroups/cosmos-vm-identity3f2a1b0c?api-version=2021-04-01",
+            method: "HEAD", authorization: "Bearer gov-token",
+        }]);
+    });
+
+    /** Entra ID's token endpoint, answered in memory: the credential's requests never leave the process. */
+    function inMemoryEntraId() {
+        const requests: { method: string; url: string; form: URLSearchParams }[] = [];
+        const httpClient: HttpClient = {
+            async sendRequest(request) {
+                requests.push({ method: request.method, url: request.url, form: new URLSearchParams(typeof request.body === "string" ? request.body : "") });
+                const body = { token_type: "Bearer", expires_in: 3600, ext_expires_in: 3600, access_token: "arm-token" };
+                return { request, status: 200, headers: createHttpHeaders({ "content-type": "application/json" }), bodyAsText: JSON.stringify(body) };
+            },
+        };
+        return { httpClient, requests };
+    }
+    const noAz = async (): Promise<AzResult> => { throw new Error("the Azure CLI must not be asked"); };
+
+    it("OIDC in a GitHub job: the credential asks GitHub for a token for Entra ID's token exchange audience, with the job's bearer, and presents it", async () => {
+        const tenant = "99999999-8888-7777-6666-555555555555";
+        const env = {
+            ARM_USE_OIDC: "true", ARM_CLIENT_ID: "app", ARM_TENANT_ID: tenant, ARM_SUBSCRIPTION_ID: "sub-1",
+            ACTIONS_ID_TOKEN_REQUEST_URL: `${base}/token?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: "job-bearer",
+        };
+        const plan = checkPrerequisites(machine({ ...WITH_CLI, ...env }, {}, CLI)).signIn!;
+        const entra = inMemoryEntraId();
+        const resolved = await signInForRun(plan, noAz, env, entra.httpClient);
+        assert.ok("signIn" in resolved, JSON.stringify(resolved));
+        assert.deepEqual([resolved.signIn.subscriptionId, resolved.signIn.cloud], ["sub-1", "public"]);
+        const token = await resolved.signIn.credential.getToken("https://management.azure.com/.default");
+        assert.equal(token?.token, "arm-token");
+
         const call = seen.find((s) => s.url?.startsWith("/token"));
         assert.equal(call?.url, "/token?api-version=2.0&audience=api%3A%2F%2FAzureADTokenExchange");
         assert.equal(call?.authorization, "Bearer job-bearer");
+        assert.deepEqual(entra.requests.map((r) => [r.method, r.url.split("?")[0]]), [["POST", `https://login.microsoftonline.com/${tenant}/oauth2/v2.0/token`]]);
+        const form = entra.requests[0].form;
+        assert.equal(form.get("client_assertion"), "github.jwt", "GitHub's token is the client assertion");
+        assert.equal(form.get("client_assertion_type"), "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+        assert.deepEqual([form.get("client_id"), form.get("grant_type"), form.get("scope")], ["app", "client_credentials", "https://management.azure.com/.default"]);
+    });
+
+    it("the Azure CLI's subscription: `az account show`, a local command", async () => {
+        const asked: string[][] = [];
+        const az = async (args: string[]): Promise<AzResult> => {
+            asked.push(args);
+            return { exitCode: 0, stdout: JSON.stringify({ id: "sub-1", environmentName: "AzureCloud", tenantId: "t" }), stderr: "" };
+        };
+        const plan = checkPrerequisites(machine(WITH_CLI, AZ_LOGIN, WITH_AZ)).signIn!;
+        const resolved = await signInForRun(plan, az, {});
+        assert.ok("signIn" in resolved);
+        assert.ok(resolved.signIn.credential instanceof AzureCliCredential);
+        assert.deepEqual([resolved.signIn.subscriptionId, resolved.signIn.subscriptionSource, resolved.signIn.cloud], ["sub-1", "az account show", "public"]);
+        assert.deepEqual(asked, [["account", "show", "--output", "json"]]);
+    });
+
+    it("a sign-in that cannot be used is a missing prerequisite, found before anything is created", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-cert-"));
+        try {
+            const pfx = path.join(dir, "cert.pfx");
+            fs.writeFileSync(pfx, Buffer.from([0x30, 0x82, 0x01, 0x00]));
+            const certificate = { ...SP, ARM_CLIENT_CERTIFICATE_PATH: pfx };
+            const notPem = await signInForRun(checkPrerequisites(machine({ ...WITH_CLI, ...certificate }, {}, CLI)).signIn!, noAz, certificate);
+            assert.match("missing" in notPem ? notPem.missing : "", /^a usable Azure sign-in \(.*cert\.pfx \(ARM_CLIENT_CERTIFICATE_PATH\) is not PEM/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+        const gov = { ARM_ENVIRONMENT: "usgovernment" };
+        const account = async (): Promise<AzResult> => ({ exitCode: 0, stdout: JSON.stringify({ id: "sub-1", environmentName: "AzureCloud" }), stderr: "" });
+        const wrongCloud = await signInForRun(checkPrerequisites(machine({ ...WITH_CLI, ...gov }, AZ_LOGIN, WITH_AZ)).signIn!, account, gov);
+        assert.match("missing" in wrongCloud ? wrongCloud.missing : "", /deploys to the usgovernment cloud but the Azure CLI is signed in to AzureCloud/);
     });
 });
 

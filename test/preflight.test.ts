@@ -764,7 +764,7 @@ describe("npm run preflight", { concurrency: true }, () => {
             assert.ok(oidc.credential instanceof ClientAssertionCredential);
             const pfx = path.join(scratch, "cert.pfx");
             fs.writeFileSync(pfx, Buffer.from([0x30, 0x82, 0x01, 0x00]));
-            await assert.rejects(resolveSignIn(planSignIn({}, [], { ...sp, ARM_CLIENT_CERTIFICATE_PATH: pfx }), noAz, {}), /is not PEM; preflight reads PEM only/);
+            await assert.rejects(resolveSignIn(planSignIn({}, [], { ...sp, ARM_CLIENT_CERTIFICATE_PATH: pfx }), noAz, {}), /is not PEM; preflight and `npm run e2e` read PEM only: convert it with `openssl pkcs12/);
         });
 
         it("asks the Azure CLI for the subscription and cloud, and checks the cloud against the stack's", async () => {

@@ -2,16 +2,18 @@
 // test). A throw-away stack: up with the policy pack, the deploy-time proof, a second preview that
 // must change nothing, rbac and back, destroy, the resource group confirmed gone, stack rm. Always
 // destroys what it created, on failure and on SIGINT/SIGTERM too. Timings go to .e2e/<stack>.json.
-// Without a Pulumi CLI, a backend login or an Azure sign-in it creates nothing, prints one line and
+// It signs in as preflight does (tools/preflight/signIn.ts, azure-native's own order). Without a
+// Pulumi CLI, a backend login or a usable Azure sign-in it creates nothing, prints one line and
 // exits 0; with --require (or E2E_REQUIRED=1), that is a failure.
 // Exit codes: 0 passed (or skipped), 1 failed and cleaned up, 2 required but prerequisites missing
 // or bad arguments, 3 cleanup failed: resources may remain (the output names the resource group).
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { checkPrerequisites, localMachine, Prerequisites, skipLine } from "./e2e/prerequisites";
+import { checkPrerequisites, localMachine, signInForRun, skipLine } from "./e2e/prerequisites";
 import { uniqueStackName } from "./e2e/record";
 import type { E2eReport } from "./e2e/run";
+import { azureCli, SignIn } from "./preflight/signIn";
 
 // Not from ./mockEngine: that loads Pulumi's runtime, and the skip path should stay fast.
 export const E2E_DIR = path.join(path.resolve(__dirname, ".."), ".e2e");
@@ -25,22 +27,33 @@ async function main(argv: string[]): Promise<number> {
         return 2;
     }
     const required = argv.includes("--require") || ["1", "true", "yes"].includes((process.env.E2E_REQUIRED ?? "").toLowerCase());
-    const prerequisites = checkPrerequisites(localMachine());
-    if (prerequisites.missing.length > 0) {
-        (required ? process.stderr : process.stdout).write(`${skipLine(prerequisites.missing, required)}\n`);
+    const skip = (missing: string[]) => {
+        (required ? process.stderr : process.stdout).write(`${skipLine(missing, required)}\n`);
         return required ? 2 : 0;
-    }
-    return argv.includes("--cleanup") ? cleanUpLeftovers(prerequisites) : runOnce(prerequisites);
+    };
+    const prerequisites = checkPrerequisites(localMachine());
+    if (prerequisites.missing.length > 0 || !prerequisites.signIn) return skip(prerequisites.missing);
+    const resolved = await signInForRun(prerequisites.signIn, azureCli(process.env), process.env);
+    if ("missing" in resolved) return skip([resolved.missing]);
+    const run: Run = { backend: prerequisites.backend, signIn: resolved.signIn };
+    return argv.includes("--cleanup") ? cleanUpLeftovers(run) : runOnce(run);
 }
 
-async function runOnce(prerequisites: Prerequisites): Promise<number> {
+/** What a run needs that the prerequisites found. */
+interface Run {
+    backend?: string;
+    signIn: SignIn;
+}
+
+async function runOnce({ backend, signIn }: Run): Promise<number> {
     // Loaded only now: the skip path stays fast and needs none of it.
     const { createStackDriver } = await import("./e2e/automation");
     const { exitCodeFor, runEndToEnd } = await import("./e2e/run");
+    const { groupExistsWith } = await import("./e2e/azure");
     const stackName = uniqueStackName(new Date(), randomBytes(3).toString("hex"));
     const location = process.env.E2E_LOCATION || DEFAULT_LOCATION;
     fs.mkdirSync(E2E_DIR, { recursive: true });
-    process.stdout.write(`e2e: stack ${stackName} in ${location} (backend ${prerequisites.backend}, Azure sign-in ${prerequisites.azure?.kind}, subscription ${prerequisites.subscriptionId})\n`);
+    process.stdout.write(`e2e: stack ${stackName} in ${location} (backend ${backend}, Azure sign-in ${signIn.method}, subscription ${signIn.subscriptionId} from ${signIn.subscriptionSource})\n`);
 
     // First signal: stop the current operation (Pulumi cancels cleanly), then destroy. Later ones
     // cannot stop the cleanup: an interrupted destroy is what leaves resources behind. Installed
@@ -69,7 +82,7 @@ async function runOnce(prerequisites: Prerequisites): Promise<number> {
             driver,
             location,
             cosmosLocation: process.env.E2E_COSMOS_LOCATION || undefined,
-            groupExists: groupExistsFor(prerequisites),
+            groupExists: groupExistsWith(signIn),
             signal: controller.signal,
             onProgress: (progress) => writeReport({ ...progress, stack: stackName }),
         });
@@ -83,9 +96,10 @@ async function runOnce(prerequisites: Prerequisites): Promise<number> {
 }
 
 /** `--cleanup`: finishes the cleanup of every recorded stack that was not removed (a run that was killed). */
-async function cleanUpLeftovers(prerequisites: Prerequisites): Promise<number> {
+async function cleanUpLeftovers({ signIn }: Run): Promise<number> {
     const { selectStackDriver } = await import("./e2e/automation");
     const { cleanUp } = await import("./e2e/run");
+    const { groupExistsWith } = await import("./e2e/azure");
     const leftovers = listReports().filter((report) => !report.cleanup.removed);
     if (leftovers.length === 0) {
         process.stdout.write("e2e --cleanup: nothing left to clean up\n");
@@ -97,7 +111,7 @@ async function cleanUpLeftovers(prerequisites: Prerequisites): Promise<number> {
         report.cleanup = { destroyed: false, removed: false };
         try {
             const driver = await selectStackDriver(qualified(report.stack), { envVars: passphraseEnv(report.stack, false), onOutput: (text) => process.stdout.write(text) });
-            await cleanUp({ driver, groupExists: groupExistsFor(prerequisites), onProgress: writeReport }, report);
+            await cleanUp({ driver, groupExists: groupExistsWith(signIn), onProgress: writeReport }, report);
         } catch (error) {
             report.cleanup.error = `could not select the stack: ${String(error)}`;
             writeReport(report);
@@ -107,13 +121,6 @@ async function cleanUpLeftovers(prerequisites: Prerequisites): Promise<number> {
         else failed++;
     }
     return failed === 0 ? 0 : 3;
-}
-
-function groupExistsFor(prerequisites: Prerequisites): (name: string) => Promise<boolean> {
-    return async (name) => {
-        const { armCredential, resourceGroupExists } = await import("./e2e/azure");
-        return resourceGroupExists({ subscriptionId: prerequisites.subscriptionId!, resourceGroupName: name, credential: armCredential(prerequisites.azure!) });
-    };
 }
 
 /** In Pulumi Cloud, E2E_PULUMI_ORG puts the stack in that organization. */

@@ -1,10 +1,14 @@
-// What `npm run e2e` needs, decided from the machine alone: a Pulumi CLI on PATH, a Pulumi backend
-// login, and an Azure sign-in that azure-native will use. Environment variables and local files
-// only: nothing here touches the network, and the instance metadata service is never probed (a
-// managed identity counts only when ARM_USE_MSI asks for it).
+// What `npm run e2e` needs: a Pulumi CLI on PATH, a Pulumi backend login, and an Azure sign-in that
+// azure-native will use. The skip decision is made from the machine alone: environment variables
+// and local files, never the network, and the instance metadata service is never probed (a managed
+// identity counts only when ARM_USE_MSI asks for it). Which sign-in azure-native uses is decided by
+// preflight's planSignIn (tools/preflight/signIn.ts), the one implementation of azure-native's order;
+// here is only what the machine must hold for the method it picks.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { HttpClient } from "@azure/core-rest-pipeline";
+import { AzRunner, LOGIN_HINT, planSignIn, resolveSignIn, SignIn, SignInError, SignInPlan } from "../preflight/signIn";
 
 /** The machine as the checks see it; injectable so that tests can describe one. */
 export interface Machine {
@@ -17,47 +21,42 @@ export interface Machine {
     isExecutable(file: string): boolean;
 }
 
-/** Where azure-native (and the end-to-end test's own Resource Manager call) gets its token. */
-export type OidcTokenSource =
-    | { kind: "token"; token: string }
-    | { kind: "file"; path: string }
-    | { kind: "request"; url: string; bearer: string };
-
-export type AzureSignIn =
-    | { kind: "client-secret"; tenantId: string; clientId: string; clientSecret: string }
-    | { kind: "client-certificate"; tenantId: string; clientId: string; certificatePath: string; certificatePassword?: string }
-    | { kind: "oidc"; tenantId: string; clientId: string; source: OidcTokenSource }
-    | { kind: "managed-identity"; clientId?: string }
-    | { kind: "azure-cli" };
-
 export interface Prerequisites {
     /** The Pulumi CLI found on PATH. */
     pulumi?: string;
     /** The state backend the CLI will use. */
     backend?: string;
-    azure?: AzureSignIn;
-    subscriptionId?: string;
+    /** How azure-native will sign in, when the machine holds what that method needs. */
+    signIn?: SignInPlan;
     /** What is missing, one phrase each; empty when the end-to-end test can run. */
     missing: string[];
 }
 
-export const AZURE_SIGN_IN_HELP = "ARM_CLIENT_ID + ARM_TENANT_ID with ARM_CLIENT_SECRET, ARM_CLIENT_CERTIFICATE_PATH or ARM_USE_OIDC; ARM_USE_MSI; or `az login`";
-
 export function checkPrerequisites(machine: Machine): Prerequisites {
     const missing: string[] = [];
-    const env = (name: string) => {
-        const value = machine.env[name];
-        return value === undefined || value === "" ? undefined : value;
-    };
-
     const pulumi = onPath(machine, "pulumi");
     if (!pulumi) missing.push("the Pulumi CLI (`pulumi` on PATH)");
 
-    const backend = pulumiBackend(machine, env);
+    const backend = pulumiBackend(machine);
     if (!backend) missing.push("a Pulumi backend login (`pulumi login`, PULUMI_BACKEND_URL or PULUMI_ACCESS_TOKEN)");
 
-    const azure = azureSignIn(machine, env, missing);
-    return { pulumi, backend, azure: azure?.signIn, subscriptionId: azure?.subscriptionId, missing };
+    const signIn = azureSignIn(machine, missing);
+    return { pulumi, backend, signIn, missing };
+}
+
+/**
+ * Builds the credential for the run as preflight does (resolveSignIn: with the Azure CLI, a local
+ * `az account show` for the subscription and cloud). Done before anything is created: a sign-in
+ * that cannot be used is a missing prerequisite, not a failed cleanup after a deployment.
+ * `httpClient` carries the credential's requests to Entra ID (tests serve them in memory).
+ */
+export async function signInForRun(plan: SignInPlan, runAz: AzRunner, env: NodeJS.ProcessEnv, httpClient?: HttpClient): Promise<{ signIn: SignIn } | { missing: string }> {
+    try {
+        return { signIn: await resolveSignIn(plan, runAz, env, httpClient) };
+    } catch (error) {
+        if (error instanceof SignInError) return { missing: `a usable Azure sign-in (${error.message})` };
+        throw error;
+    }
 }
 
 /** The one line `npm run e2e` prints when it cannot run. */
@@ -92,6 +91,11 @@ export function localMachine(): Machine {
     };
 }
 
+function env(machine: Machine, name: string): string | undefined {
+    const value = machine.env[name];
+    return value === undefined || value === "" ? undefined : value;
+}
+
 function onPath(machine: Machine, command: string): string | undefined {
     const delimiter = machine.platform === "win32" ? ";" : ":";
     const extensions = machine.platform === "win32" ? (machine.env.PATHEXT ?? ".EXE;.CMD;.BAT").split(";") : [""];
@@ -104,86 +108,65 @@ function onPath(machine: Machine, command: string): string | undefined {
     return undefined;
 }
 
-function pulumiBackend(machine: Machine, env: (name: string) => string | undefined): string | undefined {
-    const url = env("PULUMI_BACKEND_URL");
+function pulumiBackend(machine: Machine): string | undefined {
+    const url = env(machine, "PULUMI_BACKEND_URL");
     if (url) return url;
-    if (env("PULUMI_ACCESS_TOKEN")) return "Pulumi Cloud (PULUMI_ACCESS_TOKEN)";
+    if (env(machine, "PULUMI_ACCESS_TOKEN")) return "Pulumi Cloud (PULUMI_ACCESS_TOKEN)";
     // `pulumi login` records the current backend here.
-    const home = env("PULUMI_HOME") ?? path.join(machine.homeDir, ".pulumi");
+    const home = env(machine, "PULUMI_HOME") ?? path.join(machine.homeDir, ".pulumi");
     const credentials = parseJson(machine.readFile(path.join(home, "credentials.json")));
     const current = isRecord(credentials) ? credentials.current : undefined;
     return typeof current === "string" && current.length > 0 ? current : undefined;
 }
 
-function azureSignIn(
-    machine: Machine,
-    env: (name: string) => string | undefined,
-    missing: string[],
-): { signIn: AzureSignIn; subscriptionId?: string } | undefined {
-    const clientId = env("ARM_CLIENT_ID");
-    const tenantId = env("ARM_TENANT_ID");
-    const subscriptionId = env("ARM_SUBSCRIPTION_ID");
-    const needSubscription = () => {
-        if (!subscriptionId) missing.push("ARM_SUBSCRIPTION_ID (the subscription to deploy to)");
-    };
-
-    if (env("ARM_USE_MSI") === "true") {
-        needSubscription();
-        return { signIn: { kind: "managed-identity", clientId }, subscriptionId };
-    }
-    if (clientId) {
-        if (!tenantId) {
-            missing.push("ARM_TENANT_ID (ARM_CLIENT_ID is set)");
+function azureSignIn(machine: Machine, missing: string[]): SignInPlan | undefined {
+    let plan: SignInPlan;
+    try {
+        // The throw-away stack's config holds no azure-native sign-in key (the run sets only
+        // azure-native:location), so azure-native signs in from the environment alone.
+        plan = planSignIn({}, [], machine.env);
+    } catch (error) {
+        // A method that is chosen but incomplete: azure-native refuses it, and so does the run.
+        if (error instanceof SignInError) {
+            missing.push(`a complete Azure sign-in (${error.message})`);
             return undefined;
         }
-        const secret = env("ARM_CLIENT_SECRET");
-        const certificatePath = env("ARM_CLIENT_CERTIFICATE_PATH");
-        const wantsOidc = env("ARM_USE_OIDC") === "true" || env("ARM_OIDC_TOKEN") !== undefined || env("ARM_OIDC_TOKEN_FILE_PATH") !== undefined;
-        let signIn: AzureSignIn | undefined;
-        if (secret) signIn = { kind: "client-secret", tenantId, clientId, clientSecret: secret };
-        else if (certificatePath) signIn = { kind: "client-certificate", tenantId, clientId, certificatePath, certificatePassword: env("ARM_CLIENT_CERTIFICATE_PASSWORD") };
-        else if (wantsOidc) {
-            const source = oidcTokenSource(env);
-            if (source) signIn = { kind: "oidc", tenantId, clientId, source };
-            else missing.push("an OIDC token for ARM_USE_OIDC (ARM_OIDC_TOKEN, ARM_OIDC_TOKEN_FILE_PATH, or a GitHub Actions job with `id-token: write`)");
-        } else {
-            missing.push("a credential for ARM_CLIENT_ID (ARM_CLIENT_SECRET, ARM_CLIENT_CERTIFICATE_PATH or ARM_USE_OIDC)");
-        }
-        if (!signIn) return undefined;
-        needSubscription();
-        return { signIn, subscriptionId };
+        throw error;
     }
+    const method = plan.method;
+    if (method.kind === "azure-cli") {
+        const problem = azLoginProblem(machine, plan.subscriptionId);
+        if (problem) {
+            missing.push(problem);
+            return undefined;
+        }
+    }
+    if (method.kind === "default-credential") {
+        // The run's own check uses DefaultAzureCredential's chain without its managed-identity step
+        // (preflight's buildCredential), so one of the other steps must find something here.
+        const environment = env(machine, "AZURE_TENANT_ID") && env(machine, "AZURE_CLIENT_ID")
+            && (env(machine, "AZURE_CLIENT_SECRET") || env(machine, "AZURE_CLIENT_CERTIFICATE_PATH"));
+        if (!environment && !env(machine, "AZURE_FEDERATED_TOKEN_FILE") && azLoginProblem(machine, plan.subscriptionId)) {
+            missing.push("a credential for ARM_USE_DEFAULT_AZURE_CREDENTIAL that needs no instance metadata service "
+                + "(AZURE_TENANT_ID + AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE, or `az login`; "
+                + "for a managed identity set ARM_USE_MSI=true instead)");
+            return undefined;
+        }
+    }
+    return plan;
+}
 
-    // An Azure CLI login: azure-native asks `az` for tokens, for the default subscription.
-    const configDir = env("AZURE_CONFIG_DIR") ?? path.join(machine.homeDir, ".azure");
+/** An `az login` on this machine: a subscription in the CLI's profile, and `az` on PATH. */
+function azLoginProblem(machine: Machine, subscriptionId: string | undefined): string | undefined {
+    const configDir = env(machine, "AZURE_CONFIG_DIR") ?? path.join(machine.homeDir, ".azure");
     // The CLI writes this file with a byte-order mark.
     const profile = parseJson(machine.readFile(path.join(configDir, "azureProfile.json"))?.replace(/^\uFEFF/, ""));
     const subscriptions = isRecord(profile) && Array.isArray(profile.subscriptions) ? profile.subscriptions.filter(isRecord) : [];
-    if (subscriptions.length === 0) {
-        missing.push(`an Azure sign-in (${AZURE_SIGN_IN_HELP})`);
-        return undefined;
+    if (subscriptions.length === 0) return `an Azure sign-in (${LOGIN_HINT})`;
+    if (!onPath(machine, "az")) return `the Azure CLI (\`az\` on PATH) for the \`az login\` found in ${configDir}`;
+    if (!subscriptionId && !subscriptions.some((s) => s.isDefault === true)) {
+        return "a default subscription (`az account set --subscription <id>`) or ARM_SUBSCRIPTION_ID";
     }
-    if (!onPath(machine, "az")) {
-        missing.push("the Azure CLI (`az` on PATH) for the `az login` found in " + configDir);
-        return undefined;
-    }
-    const chosen = subscriptionId ?? subscriptions.find((s) => s.isDefault === true)?.id;
-    if (typeof chosen !== "string") {
-        missing.push("a default subscription (`az account set --subscription <id>`) or ARM_SUBSCRIPTION_ID");
-        return undefined;
-    }
-    return { signIn: { kind: "azure-cli" }, subscriptionId: chosen };
-}
-
-function oidcTokenSource(env: (name: string) => string | undefined): OidcTokenSource | undefined {
-    const token = env("ARM_OIDC_TOKEN");
-    if (token) return { kind: "token", token };
-    const file = env("ARM_OIDC_TOKEN_FILE_PATH") ?? env("AZURE_FEDERATED_TOKEN_FILE");
-    if (file) return { kind: "file", path: file };
-    // A GitHub Actions job with `permissions: id-token: write` (azure-native reads the same variables).
-    const url = env("ARM_OIDC_REQUEST_URL") ?? env("ACTIONS_ID_TOKEN_REQUEST_URL");
-    const bearer = env("ARM_OIDC_REQUEST_TOKEN") ?? env("ACTIONS_ID_TOKEN_REQUEST_TOKEN");
-    if (url && bearer) return { kind: "request", url, bearer };
     return undefined;
 }
 

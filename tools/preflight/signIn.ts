@@ -13,6 +13,7 @@
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import type { TokenCredential } from "@azure/core-auth";
+import type { HttpClient } from "@azure/core-rest-pipeline";
 import {
     AzureAuthorityHosts,
     AzureCliCredential,
@@ -186,15 +187,19 @@ export interface SignIn {
     cloud: AzureCloud;
 }
 
-/** Builds the credential for a plan; with the Azure CLI, asks it for the subscription and cloud. */
-export async function resolveSignIn(plan: SignInPlan, runAz: AzRunner, env: NodeJS.ProcessEnv): Promise<SignIn> {
+/**
+ * Builds the credential for a plan; with the Azure CLI, asks it for the subscription and cloud
+ * (`az account show` reads the CLI's profile: no network). `httpClient` carries the credential's
+ * requests to Entra ID; tests pass one that answers in memory.
+ */
+export async function resolveSignIn(plan: SignInPlan, runAz: AzRunner, env: NodeJS.ProcessEnv, httpClient?: HttpClient): Promise<SignIn> {
     const method = plan.method;
     if (method.kind !== "azure-cli") {
         const cloud = plan.configuredCloud ?? "public";
         const subscriptionId = plan.subscriptionId;
         // planSignIn requires one for every method but the Azure CLI.
         if (!subscriptionId) throw new SignInError(`signing in with ${describeMethod(method)} needs ARM_SUBSCRIPTION_ID or azure-native:subscriptionId`);
-        return { credential: buildCredential(method, cloud, env), method: describeMethod(method), subscriptionId, subscriptionSource: plan.subscriptionSource ?? "", cloud };
+        return { credential: buildCredential(method, cloud, env, httpClient), method: describeMethod(method), subscriptionId, subscriptionSource: plan.subscriptionSource ?? "", cloud };
     }
     // A subscription id or name; on Windows `az` runs through cmd.exe, so nothing a shell would read.
     if (plan.subscriptionId && !/^[\w .()-]+$/.test(plan.subscriptionId)) {
@@ -231,33 +236,34 @@ export async function resolveSignIn(plan: SignInPlan, runAz: AzRunner, env: Node
     };
 }
 
-function buildCredential(method: Exclude<SignInMethod, { kind: "azure-cli" }>, cloud: AzureCloud, env: NodeJS.ProcessEnv): TokenCredential {
+function buildCredential(method: Exclude<SignInMethod, { kind: "azure-cli" }>, cloud: AzureCloud, env: NodeJS.ProcessEnv, httpClient?: HttpClient): TokenCredential {
     const authorityHost = AUTHORITY_HOSTS[cloud];
+    const options = { authorityHost, httpClient };
     switch (method.kind) {
         case "client-secret":
-            return new ClientSecretCredential(method.tenantId, method.clientId, method.clientSecret, { authorityHost });
+            return new ClientSecretCredential(method.tenantId, method.clientId, method.clientSecret, options);
         case "client-certificate": {
             // @azure/identity reads PEM only; azure-native also reads PKCS#12 (.pfx).
             const text = readText(method.certificatePath, "ARM_CLIENT_CERTIFICATE_PATH");
             if (!text.includes("-----BEGIN")) {
-                throw new SignInError(`${method.certificatePath} (ARM_CLIENT_CERTIFICATE_PATH) is not PEM; preflight reads PEM only: convert it with \`openssl pkcs12 -in cert.pfx -out cert.pem -nodes\`, or ${LOGIN_HINT}`);
+                throw new SignInError(`${method.certificatePath} (ARM_CLIENT_CERTIFICATE_PATH) is not PEM; preflight and \`npm run e2e\` read PEM only: convert it with \`openssl pkcs12 -in cert.pfx -out cert.pem -nodes\`, or ${LOGIN_HINT}`);
             }
-            return new ClientCertificateCredential(method.tenantId, method.clientId, { certificate: text }, { authorityHost });
+            return new ClientCertificateCredential(method.tenantId, method.clientId, { certificate: text }, options);
         }
         case "oidc": {
             const assertion = method.assertion;
             const getAssertion = assertion.from === "token" ? async () => assertion.token
                 : assertion.from === "file" ? async () => readText(assertion.path, "ARM_OIDC_TOKEN_FILE_PATH").trim()
                     : () => requestOidcToken(assertion.url, assertion.requestToken, assertion.audience);
-            return new ClientAssertionCredential(method.tenantId, method.clientId, getAssertion, { authorityHost });
+            return new ClientAssertionCredential(method.tenantId, method.clientId, getAssertion, options);
         }
         case "managed-identity":
             // Only ever reached with ARM_USE_MSI=true (or azure-native:useMsi): the user asked for it.
             return method.clientId ? new ManagedIdentityCredential({ clientId: method.clientId }) : new ManagedIdentityCredential();
         case "default-credential": {
             // DefaultAzureCredential's chain without its managed-identity step (which would probe IMDS).
-            const chain: TokenCredential[] = [new EnvironmentCredential({ authorityHost })];
-            if (env.AZURE_FEDERATED_TOKEN_FILE) chain.push(new WorkloadIdentityCredential({ authorityHost }));
+            const chain: TokenCredential[] = [new EnvironmentCredential(options)];
+            if (env.AZURE_FEDERATED_TOKEN_FILE) chain.push(new WorkloadIdentityCredential(options));
             chain.push(new AzureCliCredential({ tenantId: method.tenantId }));
             return new ChainedTokenCredential(...chain);
         }
