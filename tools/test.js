@@ -15,16 +15,24 @@ const files = process.argv.slice(2).length > 0
     : fs.readdirSync(path.join(root, "test")).filter((file) => file.endsWith(".test.ts")).sort().map((file) => path.join("test", file));
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? 2);
 
+/** Runs a command; its output is collected (`capture`), or passed through as it comes and kept for the summary (`echo`). */
 function run(command, args, { capture }) {
     return new Promise((resolve) => {
-        const child = spawn(command, args, { cwd: root, stdio: ["ignore", capture ? "pipe" : "inherit", capture ? "pipe" : "inherit"] });
+        const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", capture ? "pipe" : "inherit"] });
         let output = "";
-        if (capture) {
-            child.stdout.on("data", (chunk) => { output += chunk; });
-            child.stderr.on("data", (chunk) => { output += chunk; });
-        }
+        child.stdout.on("data", (chunk) => {
+            output += chunk;
+            if (!capture) process.stdout.write(chunk);
+        });
+        if (capture) child.stderr.on("data", (chunk) => { output += chunk; });
         child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
     });
+}
+
+/** The test runner's own totals ("# pass 370"), read back from its output. */
+function total(output, name) {
+    const match = new RegExp(`^# ${name} (\\d+)$`, "m").exec(output);
+    return match ? Number(match[1]) : 0;
 }
 
 (async () => {
@@ -36,6 +44,11 @@ function run(command, args, { capture }) {
     const [checked, tested] = await Promise.all([typecheck, tests]);
     if (checked.code !== 0) process.stderr.write(`\ntype-check (tsc --noEmit, strict) failed:\n${checked.output}`);
     else process.stdout.write("# type-check: tsc --noEmit (strict) passed\n");
+    // Skipped tests say why and how to enable them (the PowerShell tier without pwsh): repeat that at the end.
+    for (const match of tested.output.matchAll(/^\s*ok \d+ - (.*) # SKIP\s*$/gm)) process.stdout.write(`# skipped: ${match[1]}\n`);
     process.stdout.write(`# npm test: ${((Date.now() - started) / 1000).toFixed(1)} s wall\n`);
+    // One plain closing line for whoever reads the end of the log; a failed type-check counts as a failure.
+    const failed = total(tested.output, "fail") + total(tested.output, "cancelled") + (checked.code !== 0 ? 1 : 0);
+    process.stdout.write(`tests: ${total(tested.output, "pass")} passed, ${failed} failed, ${total(tested.output, "skipped")} skipped\n`);
     process.exitCode = checked.code !== 0 || tested.code !== 0 ? 1 : 0;
 })();
