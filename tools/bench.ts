@@ -6,7 +6,8 @@
 //      declares the same resources, a variant importing the top-level @pulumi/azure-native package,
 //      and the program type-checked at start-up.
 //   2. The deployment's critical path under typical provisioning times, against the ideal.
-//   3. `npm test` wall time: the median of three runs, then each test file and the type-check alone.
+//   3. `npm test` wall time: the median of three runs, what the PowerShell tier adds, then each test
+//      file and the type-check alone.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -109,30 +110,45 @@ async function benchDeployment() {
     return results;
 }
 
-/** `npm test` three times (the median counts), then each test file alone and the type-check alone, for where the time goes. */
+/**
+ * `npm test` three times (the median counts), interleaved with three runs that hide pwsh, for what
+ * the PowerShell tier adds; then each test file alone and the type-check alone, for where the time goes.
+ */
 function benchTests(runs: number) {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.NODE_OPTIONS;
-    const timed = (command: string, args: string[]) => {
+    // Without pwsh: no $PWSH, no ~/.dotnet/tools on PATH, a HOME without it; not required (CI unset).
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "bench-no-pwsh-"));
+    const withoutPwsh: NodeJS.ProcessEnv = {
+        ...env, HOME: home, PATH: (env.PATH ?? "").split(path.delimiter).filter((dir) => !dir.includes(".dotnet")).join(path.delimiter),
+    };
+    for (const name of ["PWSH", "CI", "REQUIRE_PWSH"]) delete withoutPwsh[name];
+    const timed = (command: string, args: string[], runEnv = env) => {
         const started = process.hrtime.bigint();
-        const child = spawnSync(command, args, { cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 600_000 });
+        const child = spawnSync(command, args, { cwd: PROJECT_ROOT, env: runEnv, encoding: "utf8", timeout: 600_000 });
         if (child.status !== 0) throw new Error(`${command} ${args.join(" ")} failed: ${child.stdout.slice(-2000)}${child.stderr.slice(-2000)}`);
         return { ms: Number(process.hrtime.bigint() - started) / 1e6, stdout: child.stdout };
     };
+    const skipLine = (stdout: string) => stdout.split("\n").find((line) => /^# skipped: .*PowerShell/.test(line)) ?? "";
     const totals: number[] = [];
+    const totalsWithoutTier: number[] = [];
     let skippedLine = "";
     for (let run = 0; run < runs; run++) {
-        const { ms, stdout } = timed("npm", ["test", "-s"]);
+        const { ms, stdout } = timed(process.execPath, ["tools/test.js"]);
         totals.push(ms);
-        skippedLine ||= stdout.split("\n").find((line) => /skipped .*PowerShell/i.test(line)) ?? "";
+        skippedLine ||= skipLine(stdout);
+        const hidden = timed(process.execPath, ["tools/test.js"], withoutPwsh);
+        if (!skipLine(hidden.stdout)) throw new Error("the run without pwsh still ran the PowerShell tier");
+        totalsWithoutTier.push(hidden.ms);
     }
+    fs.rmSync(home, { recursive: true, force: true });
     const files = fs.readdirSync(path.join(PROJECT_ROOT, "test")).filter((file) => file.endsWith(".test.ts")).sort();
     const perFile = files.map((file) => ({
         file,
         ms: timed(process.execPath, ["--require", "ts-node/register/transpile-only", "--test", path.join("test", file)]).ms,
     })).sort((a, b) => b.ms - a.ms);
     const typecheck = timed("npm", ["run", "-s", "typecheck"]).ms;
-    return { totals, median: median(totals), perFile, typecheck, skippedLine };
+    return { totals, median: median(totals), totalsWithoutTier, medianWithoutTier: median(totalsWithoutTier), perFile, typecheck, skippedLine };
 }
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -144,7 +160,7 @@ async function main(argv: string[]) {
     const startup = benchStartup(rounds);
     process.stdout.write("Deployment model...\n");
     const deployment = await benchDeployment();
-    const tests = argv.includes("--skip-test-time") ? undefined : (process.stdout.write("npm test, 3 runs, then each file alone...\n"), benchTests(3));
+    const tests = argv.includes("--skip-test-time") ? undefined : (process.stdout.write("npm test, 3 runs with and 3 without pwsh, then each file alone...\n"), benchTests(3));
     const program = startup.find((s) => s.name === "program")!;
     const worst = Math.max(...deployment.map((d) => d.ratio));
     const base = deployment.find((d) => d.label === "keys" && d.cosmos === PROVISIONING_SECONDS["azure-native:cosmosdb:DatabaseAccount"] && d.vm === PROVISIONING_SECONDS["azure-native:compute:VirtualMachine"])!;
@@ -195,11 +211,16 @@ async function main(argv: string[]) {
         "",
         ...(tests
             ? [
-                `Method: \`npm test\` run ${tests.totals.length} times in a row (type-check and every test file, side by side: \`tools/test.js\`), wall time`,
-                "spawn to exit; then, to show where the time goes, each test file alone and the strict type-check alone, one after another.",
+                `Method: \`npm test\` (\`node tools/test.js\`: the type-check and every test file, side by side) run ${tests.totals.length} times, wall time spawn`,
+                "to exit, each run followed by one with pwsh hidden; then, to show where the time goes, each test file alone and the strict type-check",
+                "alone, one after another.",
                 tests.skippedLine ? `PowerShell tier: NOT run (${tests.skippedLine.replace(/^#\s*/, "")}).` : "PowerShell tier: run (pwsh present).",
                 "",
                 `Median ${fmt(tests.median)} (runs: ${tests.totals.map(fmt).join(", ")}). Goal: at most 75 s: ${tests.median <= 75_000 ? "met" : "NOT met"}.`,
+                "",
+                `Without pwsh (the PowerShell tier skipped; runs interleaved with the ones above): median ${fmt(tests.medianWithoutTier)}`
+                    + ` (runs: ${tests.totalsWithoutTier.map(fmt).join(", ")}). The tier adds ${fmt(tests.median - tests.medianWithoutTier)}`
+                    + ` to the suite. Goal: at most 30 s: ${tests.median - tests.medianWithoutTier <= 30_000 ? "met" : "NOT met"}.`,
                 "",
                 "| Alone | Wall time | Share of the files' sum |",
                 "| --- | --- | --- |",
