@@ -13,7 +13,7 @@ export const PUBLIC_IP = "203.0.113.10";
  * What Run Command's instance view reports after the script ran, shaped as Azure returns it: the
  * script's output with its line breaks, a (here harmless) error stream, timestamps and statuses.
  */
-export const RUN_COMMAND_INSTANCE_VIEW = {
+const RUN_COMMAND_INSTANCE_VIEW = {
     executionState: "Succeeded",
     executionMessage: "",
     exitCode: 0,

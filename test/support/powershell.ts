@@ -211,23 +211,6 @@ export function functionDefinition(root: Node, name: string): Node {
     return definition;
 }
 
-export function functionParameters(definition: Node): ScriptParameter[] {
-    const block = allNodes(definition).find((node) => node.type === "param_block");
-    return block ? parameterList(block) : [];
-}
-
-/** The statements of a function body or of the script, in order (assignments, commands, try, if, ...). */
-export function statements(node: Node): Node[] {
-    const list = node.type === "statement_list" ? node : allNodes(node).find((child) => child.type === "statement_list");
-    return list ? named(list) : [];
-}
-
-/** Assignments `$name = ...` anywhere below node, in source order. */
-export function assignmentsTo(root: Node, variable: string): Node[] {
-    return allNodes(root).filter((node) => node.type === "assignment_expression"
-        && unwrap(named(node)[0]).text.toLowerCase() === `$${variable.toLowerCase()}`);
-}
-
 /** The value side of an assignment. */
 export function assignedValue(assignment: Node): Node {
     const parts = named(assignment);
