@@ -13,7 +13,7 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import type { TokenCredential } from "@azure/core-auth";
-import { createDefaultHttpClient, createPipelineRequest, HttpClient, HttpMethods } from "@azure/core-rest-pipeline";
+import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, HttpClient, HttpMethods } from "@azure/core-rest-pipeline";
 import { AggregateAuthenticationError, AuthenticationError, AzureCliCredential, ClientAssertionCredential, ClientSecretCredential, CredentialUnavailableError } from "@azure/identity";
 import { parseConfig } from "../lib/config";
 import { ArmClients, checkEndpoint } from "../tools/preflight/arm";
@@ -23,6 +23,7 @@ import { deployedStackFromCheckpoint } from "../tools/preflight/existingStack";
 import { actionMatches, denyingAssignments, evaluateActions, EVERYONE } from "../tools/preflight/permissions";
 import { requiredActions, requiredProviders, WINDOWS_IMAGE } from "../tools/preflight/requirements";
 import { ARM_SHAPES } from "../tools/preflight/policy";
+import { refusedRequests, signInHttpClient } from "../tools/preflight/signInHttp";
 import { AzResult, azureCli, describeSignInFailure, planSignIn, principalFromToken, resolveSignIn, SignIn, SignInError, SignInMethod, SignInPlan } from "../tools/preflight/signIn";
 import { loadStackConfig, PLAN_AZURE } from "../tools/plan";
 import { Evaluation, evaluate, ofType, PROJECT_ROOT, single, stackConfig } from "./harness";
@@ -597,8 +598,19 @@ describe("npm run preflight", { concurrency: true }, () => {
             assert.equal(check(auditOnly, "policy").status, "PASS");
         });
 
+        /** A stack with its own tag and a secret admin password (the evaluation reads the secret as a placeholder). */
+        const TAGGED_WITH_SECRET = ["cosmos-vm-identity:tags: '{\"costCenter\":\"1234\"}'", "cosmos-vm-identity:adminPassword:", "  secure: v1:c2VjcmV0Cg=="];
+
+        it("never sends a secret input: the stack's admin password stays out of every question", async () => {
+            const run = await preflight([], { config: TAGGED_WITH_SECRET, deps: { declaredResources: () => declaredFor(TAGGED_WITH_SECRET) } });
+            assert.equal(check(run, "policy").status, "PASS");
+            const sent = JSON.stringify(questions(run.fake));
+            assert.match(sent, /"costCenter":"1234"/, "the stack's own configuration is what was evaluated");
+            assert.doesNotMatch(sent, /adminPassword|Plan-Secret-Placeholder/);
+        });
+
         it("fails for a field restriction that constrains a value the stack sets: a tag value the policy does not allow", async () => {
-            const config = ["cosmos-vm-identity:tags: '{\"costCenter\":\"1234\"}'"];
+            const config = TAGGED_WITH_SECRET;
             const run = await preflight([], {
                 config,
                 deps: { declaredResources: () => declaredFor(config) },
@@ -1010,6 +1022,32 @@ describe("npm run preflight", { concurrency: true }, () => {
             });
         });
 
+        it("answers a request to the instance metadata service or the Arc identity endpoint itself, unless a managed identity was asked for", async () => {
+            const sent: string[] = [];
+            const inner: HttpClient = { sendRequest: async (request) => { sent.push(request.url); return { request, status: 200, headers: createHttpHeaders() }; } };
+            const env = { IDENTITY_ENDPOINT: "http://127.0.0.1:9876/metadata/identity/oauth2/token", IMDS_ENDPOINT: "http://127.0.0.1:9876" };
+            const targets = [
+                "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com",
+                "http://169.254.169.254/metadata/instance/compute?api-version=2021-02-01",
+                "http://localhost:40342/metadata/identity/oauth2/token?api-version=2020-06-01",
+                "http://127.0.0.1:9876/metadata/identity/oauth2/token?api-version=2019-11-01",
+            ];
+            const guarded = signInHttpClient({ inner, managedIdentity: false, env });
+            refusedRequests.splice(0);
+            for (const url of targets) assert.equal((await guarded.sendRequest(createPipelineRequest({ url }))).status, 403, url);
+            assert.deepEqual(sent, [], "a request left for a managed identity endpoint");
+            assert.deepEqual(refusedRequests.splice(0), [
+                "GET http://169.254.169.254/metadata/identity/oauth2/token",
+                "GET http://169.254.169.254/metadata/instance/compute",
+                "GET http://localhost:40342/metadata/identity/oauth2/token",
+                "GET http://127.0.0.1:9876/metadata/identity/oauth2/token",
+            ]);
+            await guarded.sendRequest(createPipelineRequest({ url: `https://login.microsoftonline.com/${TENANT_ID}/oauth2/v2.0/token` }));
+            const asked = signInHttpClient({ inner, managedIdentity: true, env });
+            for (const url of targets) await asked.sendRequest(createPipelineRequest({ url }));
+            assert.deepEqual(sent, [`https://login.microsoftonline.com/${TENANT_ID}/oauth2/v2.0/token`, ...targets]);
+        });
+
         it("says how to sign in whichever way getting a token fails, for every method", () => {
             const methods: SignInMethod[] = [
                 { kind: "azure-cli" },
@@ -1253,6 +1291,37 @@ describe("time limits and throttling", { concurrency: true }, () => {
         });
         assert.equal(check(run, "identity").status, "PASS", "the other checks still answer");
         assert.ok(run.elapsedMs < 10_000, `took ${run.elapsedMs} ms, as if it waited out the Retry-After`);
+    });
+
+    it("counts sign-in's time against --timeout: the checks get what is left of it", async () => {
+        // Signing in takes 3 s of the 4; a throttled check (Retry-After 30 s) then has 1 s, not 4.
+        const slowSignIn = async (plan: SignInPlan): Promise<SignIn> => {
+            await new Promise((resolve) => setTimeout(resolve, 3000));
+            return testSignIn()(plan);
+        };
+        const run = await preflight(["--timeout", "4"], { deps: { signIn: slowSignIn }, world: (w) => { w.throttle.push({ path: /\/Microsoft\.Compute\/skus$/, times: 1000, retryAfterSeconds: 30 }); } });
+        assert.match(check(run, "vm-size").message, /^no answer within 4 s: Resource Manager is throttling/);
+        assert.ok(run.elapsedMs < 4000 + 2000, `took ${run.elapsedMs} ms: the checks had the whole limit again after signing in`);
+    });
+
+    it("asks Azure Policy again after a 429's Retry-After, within the time limit, and passes", async () => {
+        const run = await preflight(["--json"], { world: (w) => { w.throttle.push({ path: /\/checkPolicyRestrictions$/, times: 1, retryAfterSeconds: 1 }); } });
+        assert.equal(run.code, 0, run.stdout);
+        const report = JSON.parse(run.stdout) as { checks: { id: string; status: string; durationMs: number }[] };
+        const policy = report.checks.find((c) => c.id === "policy")!;
+        assert.equal(policy.status, "pass");
+        assert.ok(policy.durationMs >= 950, "the retry waited for Retry-After");
+        assert.ok(run.fake.calls.filter((c) => c.path.endsWith("/checkPolicyRestrictions")).length > 14, "the throttled question was asked again");
+    });
+
+    it("fails the policy check when Azure Policy's Retry-After runs past the time limit, without waiting it out", async () => {
+        const run = await preflight(["--timeout", "2"], { world: (w) => { w.throttle.push({ path: /\/checkPolicyRestrictions$/, times: 1000, retryAfterSeconds: 30 }); } });
+        assert.deepEqual(check(run, "policy"), {
+            status: "FAIL",
+            message: "no answer within 2 s: Resource Manager is throttling this subscription (429, Retry-After 30 s)",
+            remedy: "run preflight again in a minute (or allow more time: --timeout 60)",
+        });
+        assert.ok(run.elapsedMs < 2000 + 2000, `took ${run.elapsedMs} ms`);
     });
 
     it("still reports the other checks when the identity check times out (only an unusable subscription hides them)", async () => {
