@@ -18,7 +18,7 @@ import { AggregateAuthenticationError, AuthenticationError, AzureCliCredential, 
 import { parseConfig } from "../lib/config";
 import { ArmClients, checkEndpoint } from "../tools/preflight/arm";
 import { main, PreflightDependencies, RunBounds } from "../tools/preflight/cli";
-import { azureResources, DeclaredAzureResource, DeclaredEvaluation } from "../tools/preflight/declared";
+import { azureResources, cachedDeclaredResources, DeclaredAzureResource, DeclaredEvaluation, programInputs } from "../tools/preflight/declared";
 import { deployedStackFromCheckpoint } from "../tools/preflight/existingStack";
 import { actionMatches, denyingAssignments, evaluateActions, EVERYONE } from "../tools/preflight/permissions";
 import { requiredActions, requiredProviders, WINDOWS_IMAGE } from "../tools/preflight/requirements";
@@ -1208,6 +1208,29 @@ describe("npm run preflight", { concurrency: true }, () => {
                 const args = /export interface \w+Args \{([\s\S]*?)\n\}/.exec(declaration)?.[1] ?? "";
                 for (const input of shape.pathInputs) assert.match(args, new RegExp(`\\b${input}\\??:`), `${type}: no input ${input}`);
             }
+        });
+
+        it("keeps the program's evaluation for the next run, and evaluates again when the stack's settings or a program file change", async () => {
+            const cacheDir = fs.mkdtempSync(path.join(scratch, "cache-"));
+            const inputFile = path.join(scratch, `program-${process.pid}.ts`);
+            fs.writeFileSync(inputFile, "export const version = 1;\n");
+            let evaluations = 0;
+            const evaluate = (): DeclaredEvaluation => {
+                evaluations++;
+                return { result: Promise.resolve([{ type: "azure-native:resources:ResourceGroup", name: "rg", resourceName: `rg${evaluations}`, inputs: { location: "westeurope" } }]), stop: () => undefined };
+            };
+            const options = { cacheDir, inputs: [inputFile], evaluate };
+            const root = project();
+            const first = await cachedDeclaredResources("dev", root, options).result;
+            const second = await cachedDeclaredResources("dev", root, options).result;
+            assert.deepEqual([evaluations, first[0].resourceName, second[0].resourceName], [1, "rg1", "rg1"], "the second run read the first's answer");
+            fs.appendFileSync(path.join(root, "Pulumi.dev.yaml"), "  cosmos-vm-identity:vmSize: Standard_D2s_v5\n");
+            assert.equal((await cachedDeclaredResources("dev", root, options).result)[0].resourceName, "rg2", "another configuration is another evaluation");
+            fs.writeFileSync(inputFile, "export const version = 2;\n");
+            assert.equal((await cachedDeclaredResources("dev", root, options).result)[0].resourceName, "rg3", "a changed program file is another evaluation");
+            assert.equal(fs.readdirSync(cacheDir).length, 3);
+            assert.deepEqual(programInputs().filter((file) => !/^(lib|components)\//.test(file)), ["index.ts", "package-lock.json", "tools/mockEngine.ts", "tools/plan.ts", "tools/preflight/declared.ts"]);
+            assert.ok(programInputs().includes("lib/keyFetchScript.ps1"), "a file the program reads, not only the modules it loads");
         });
 
         it("checks the image the program's VM uses", () => {

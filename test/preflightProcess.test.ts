@@ -38,7 +38,9 @@ describe("preflight as a process, reaching nothing but loopback fakes", () => {
         assert.deepEqual([...section.matchAll(/^(npm run [^#\n]*--json)\b/gm)].map((m) => m[1].trim()), ["npm run --silent preflight -- --json"], "the README documents this command for JSON");
         const azure = await startChildAzure();
         try {
-            const result = await run("npm", ["run", "--silent", "preflight", "--", "--json"], { ...azure.env, ...SERVICE_PRINCIPAL, HOME: azure.dir, USERPROFILE: azure.dir });
+            // A cache of its own, so that the program is evaluated here, in preflight's worker thread.
+            const cacheDir = path.join(azure.dir, "cache");
+            const result = await run("npm", ["run", "--silent", "preflight", "--", "--json"], { ...azure.env, ...SERVICE_PRINCIPAL, HOME: azure.dir, USERPROFILE: azure.dir, PREFLIGHT_CACHE_DIR: cacheDir });
             assert.equal(result.code, 0, result.stdout + result.stderr);
             const report = JSON.parse(result.stdout) as { ok: boolean; stack: string; checks: { id: string; status: string; message: string }[] };
             assert.equal(report.ok, true);
@@ -47,6 +49,7 @@ describe("preflight as a process, reaching nothing but loopback fakes", () => {
             // The bodies came from the program's evaluation in the worker thread: one question per resource.
             assert.equal(report.checks[3].message, "no policy assignment denies any of the stack's 14 Azure resources as declared (westeurope; audit effects not counted)");
             assert.equal(azure.arm.calls.filter((c) => c.path.endsWith("/checkPolicyRestrictions")).length, 14);
+            assert.equal(fs.readdirSync(cacheDir).filter((file) => file.endsWith(".json")).length, 1, "the evaluation was kept for the next run");
             assert.deepEqual(azure.entra.tokenRequests(), { "https://management.azure.com/.default": 1 });
             assert.deepEqual(azure.arm.unexpected, []);
             assert.deepEqual(azure.log(), [], "the process tried to reach something but the fakes");

@@ -6,8 +6,7 @@
 // fails `pulumi up` with RequestDisallowedByPolicy) and restrictions on the fields we name as
 // pending (location, tags). Pure, apart from the Resource Manager calls in checkPolicy.
 import type { StackConfig } from "../../lib/config";
-import type { ArmClients } from "./arm";
-import { describeError, statusOf, armCode } from "./arm";
+import { ArmClients, armCode, describeError, statusOf } from "./arm";
 import type { DeclaredAzureResource } from "./declared";
 
 export const POLICY_RESTRICTIONS_API_VERSION = "2023-03-01";
