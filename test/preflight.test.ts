@@ -1064,6 +1064,7 @@ describe("npm run preflight", { concurrency: true }, () => {
                 new AggregateAuthenticationError([new CredentialUnavailableError("EnvironmentCredential is unavailable."), new CredentialUnavailableError("Azure CLI could not be found.")], "ChainedTokenCredential authentication failed."),
                 new AuthenticationError(400, { error: "invalid_client", error_description: "AADSTS7000215: Invalid client secret provided." }),
                 new Error("read ECONNRESET"),
+                new SignInError("the OIDC token request to token.actions.githubusercontent.com answered 500"),
                 "a string",
             ];
             for (const method of methods) {
