@@ -26,7 +26,7 @@ import { ARM_SHAPES } from "../tools/preflight/policy";
 import { refusedRequests, signInHttpClient } from "../tools/preflight/signInHttp";
 import { AzResult, azureCli, describeSignInFailure, planSignIn, principalFromToken, resolveSignIn, SignIn, SignInError, SignInMethod, SignInPlan } from "../tools/preflight/signIn";
 import { loadStackConfig, PLAN_AZURE } from "../tools/plan";
-import { Evaluation, evaluate, ofType, PROJECT_ROOT, single, stackConfig } from "./harness";
+import { Evaluation, evaluate, evaluateOnce, ofType, PROJECT_ROOT, single, stackConfig } from "./harness";
 import {
     FAKE_TOKEN, fakeAccessToken, FakeResourceManager, FakeWorld, healthyWorld, PolicyQuestionBody, startFakeResourceManager,
     SUBSCRIPTION_ID, TENANT_ID, USER_NAME, USER_OBJECT_ID, vmSku,
@@ -54,6 +54,9 @@ const evaluateDefaults = () => (defaultProgram ??= evaluate(stackConfig()));
  * policy get the defaults' bodies, whatever their configuration.
  */
 const declaredCache = new Map<string, Promise<DeclaredAzureResource[]>>();
+const NOTHING_DECLARED: DeclaredEvaluation = { result: Promise.resolve([]), stop: () => undefined };
+/** The program's own bodies at the defaults, for a test whose output shows the policy check. */
+const DECLARED = { declaredResources: () => declaredFor() };
 function declaredFor(configLines: string[] = []): DeclaredEvaluation {
     const key = JSON.stringify(configLines);
     let result = declaredCache.get(key);
@@ -116,7 +119,8 @@ async function preflight(argv: string[], options: RunOptions = {}): Promise<Run>
             stdout: (text) => { stdout += text; },
             stderr: (text) => { stderr += text; },
             signIn: testSignIn(),
-            declaredResources: () => declaredFor(),
+            // Most tests are not about Azure Policy: no resources, no questions (each is a TLS handshake).
+            declaredResources: () => NOTHING_DECLARED,
             resourceManager: { endpoint: options.endpoint ?? fake.endpoint, agent: fake.agent },
             retryDelayInMs: 10,
             pollIntervalMs: 20,
@@ -170,7 +174,7 @@ const signInAt = (entra: FakeEntraId) => (plan: SignInPlan, bounds: RunBounds) =
 describe("npm run preflight", { concurrency: true }, () => {
     describe("preflight against a healthy subscription", { concurrency: true }, () => {
         it("prints one line per check, all passing or skipped with a reason, and exits 0 with read-only calls", async () => {
-            const run = await preflight([]);
+            const run = await preflight([], { deps: DECLARED });
             assert.equal(run.code, 0, run.stdout + run.stderr);
             assert.equal(run.stderr, "");
             assert.deepEqual([...run.checks.keys()], CHECK_IDS);
@@ -186,7 +190,7 @@ describe("npm run preflight", { concurrency: true }, () => {
         });
 
         it("prints the same as JSON with --json, for CI", async () => {
-            const run = await preflight(["--json"]);
+            const run = await preflight(["--json"], { deps: DECLARED });
             assert.equal(run.code, 0);
             const report = JSON.parse(run.stdout) as { ok: boolean; stack: string; subscriptionId: string; counts: Record<string, number>; checks: { id: string; status: string; message: string; remedy?: string }[] };
             assert.equal(report.ok, true);
@@ -485,7 +489,7 @@ describe("npm run preflight", { concurrency: true }, () => {
         };
 
         it("passes when no assignment restricts anything, having asked about every resource's declared body and sent no secret or placeholder", async () => {
-            const run = await preflight([]);
+            const run = await preflight([], { deps: DECLARED });
             assert.deepEqual(check(run, "policy"), { status: "PASS", message: "no policy assignment denies any of the stack's 14 Azure resources as declared (westeurope; audit effects not counted)" });
             assert.deepEqual(questions(run.fake).map((q) => q.resourceDetails.resourceContent.type).sort(), [
                 "Microsoft.Authorization/roleAssignments",
@@ -530,6 +534,7 @@ describe("npm run preflight", { concurrency: true }, () => {
 
         it("fails for a deny of a resource type, naming the assignment's display name and the resource, and says no configuration avoids it", async () => {
             const run = await preflight([], {
+                deps: DECLARED,
                 world: (w) => {
                     named(w, "no-public-ips", "Not allowed resource types");
                     w.policy = (question) => question.resourceDetails.resourceContent.type !== "Microsoft.Network/publicIPAddresses" ? NONE : {
@@ -552,6 +557,7 @@ describe("npm run preflight", { concurrency: true }, () => {
 
         it("fails for an allowed-locations deny with the config keys that avoid it and the regions the assignment allows", async () => {
             const run = await preflight(["--json"], {
+                deps: DECLARED,
                 world: (w) => {
                     named(w, "allowed-locations", "Allowed locations");
                     w.policy = (question) => question.resourceDetails.resourceContent.location === undefined ? NONE : {
@@ -590,14 +596,32 @@ describe("npm run preflight", { concurrency: true }, () => {
                     contentEvaluationResult: { policyEvaluations: [] },
                 };
             };
-            const missing = await preflight([], { world: (w) => restrictions(w, [{ result: "Required", policyEffect: "Deny", reason: "tags.costCenter is required" }]) });
+            const missing = await preflight([], { deps: DECLARED, world: (w) => restrictions(w, [{ result: "Required", policyEffect: "Deny", reason: "tags.costCenter is required" }]) });
             assert.deepEqual(check(missing, "policy"), {
                 status: "FAIL",
                 message: "Azure Policy would refuse the deployment (RequestDisallowedByPolicy): \"Require a costCenter tag\" requires tags.costCenter on resource group cosmos-vm-identity, tutorial-nsg, tutorial-vnet and 9 more",
                 remedy: "pulumi config set --path 'tags.costCenter' <value>",
             });
-            const auditOnly = await preflight([], { world: (w) => restrictions(w, []) });
+            const auditOnly = await preflight([], { deps: DECLARED, world: (w) => restrictions(w, []) });
             assert.equal(check(auditOnly, "policy").status, "PASS");
+        });
+
+        it("says no configuration avoids a restriction on a tag the program sets itself (stack)", async () => {
+            const run = await preflight([], {
+                deps: DECLARED,
+                world: (w) => {
+                    named(w, "stages", "Known stages");
+                    w.policy = (question) => question.resourceDetails.resourceContent.type !== "Microsoft.DocumentDB/databaseAccounts" ? NONE : {
+                        fieldRestrictions: [{ field: "tags.stack", restrictions: [{ result: "Required", values: ["prod", "test"], policy: reference("stages"), policyEffect: "Deny", reason: "tags.stack must be a known stage" }] }],
+                        contentEvaluationResult: { policyEvaluations: [] },
+                    };
+                },
+            });
+            assert.deepEqual(check(run, "policy"), {
+                status: "FAIL",
+                message: "Azure Policy would refuse the deployment (RequestDisallowedByPolicy): \"Known stages\" denies tags.stack dev on tutorial-cosmos",
+                remedy: "\"Known stages\": no configuration avoids it (ask for a policy exemption, or deploy to another subscription)",
+            });
         });
 
         /** A stack with its own tag and a secret admin password (the evaluation reads the secret as a placeholder). */
@@ -632,7 +656,7 @@ describe("npm run preflight", { concurrency: true }, () => {
         });
 
         it("warns, and does not fail, when the caller may not ask Azure Policy (403)", async () => {
-            const run = await preflight([], { world: (w) => { w.policy = "forbidden"; } });
+            const run = await preflight([], { deps: DECLARED, world: (w) => { w.policy = "forbidden"; } });
             assert.equal(run.code, 0);
             assert.deepEqual(check(run, "policy"), {
                 status: "WARN",
@@ -1153,6 +1177,9 @@ describe("npm run preflight", { concurrency: true }, () => {
             program = await evaluateDefaults();
         });
 
+        /** The other resources a stack may declare: rbac mode, no auto-shutdown, no verification, public Cosmos DB. */
+        const RBAC_VARIANT = { accessMode: "rbac", autoShutdownTime: "off", verifyOnDeploy: "false", cosmosPublicAccess: "true" };
+
         // The Resource Manager type behind each azure-native type the program declares.
         const ARM_TYPES: Record<string, string> = {
             "azure-native:resources:ResourceGroup": "Microsoft.Resources/subscriptions/resourceGroups",
@@ -1173,9 +1200,9 @@ describe("npm run preflight", { concurrency: true }, () => {
         };
 
         it("asks for the write action of every Azure resource the program declares, and for its providers", async () => {
-            const variants: Record<string, string>[] = [{}, { accessMode: "rbac", autoShutdownTime: "off", verifyOnDeploy: "false", cosmosPublicAccess: "true" }];
+            const variants: Record<string, string>[] = [{}, RBAC_VARIANT];
             for (const variant of variants) {
-                const evaluation = Object.keys(variant).length === 0 ? program : await evaluate(stackConfig(variant));
+                const evaluation = Object.keys(variant).length === 0 ? program : await evaluateOnce(stackConfig(variant));
                 const config = parseConfig(stackConfig(variant));
                 const actions = requiredActions(config).map((a) => a.name);
                 const namespaces = requiredProviders(config).map((p) => p.name);
@@ -1193,10 +1220,10 @@ describe("npm run preflight", { concurrency: true }, () => {
         });
 
         it("knows, for Azure Policy, the Resource Manager type, api-version and path parameters of every Azure resource the program declares", async () => {
-            const variants: Record<string, string>[] = [{}, { accessMode: "rbac" }];
+            const variants: Record<string, string>[] = [{}, RBAC_VARIANT];
             const types = new Set<string>();
             for (const variant of variants) {
-                const evaluation = Object.keys(variant).length === 0 ? program : await evaluate(stackConfig(variant));
+                const evaluation = Object.keys(variant).length === 0 ? program : await evaluateOnce(stackConfig(variant));
                 for (const r of evaluation.resources.filter((r) => r.custom && r.type.startsWith("azure-native:"))) types.add(r.type);
             }
             assert.deepEqual([...types].filter((type) => !ARM_SHAPES[type]), [], "add these to ARM_SHAPES in tools/preflight/policy.ts");
@@ -1252,7 +1279,7 @@ describe("npm run preflight", { concurrency: true }, () => {
             // Signed in as with the Azure CLI (its sign-in resolution, a fake `az`), with the fake's token.
             const az = async (): Promise<AzResult> => ({ exitCode: 0, stdout: JSON.stringify({ environmentName: "AzureCloud", id: SUBSCRIPTION_ID, name: "Contoso Dev", tenantId: TENANT_ID, user: { name: USER_NAME, type: "user" } }), stderr: "" });
             const signIn = async (plan: SignInPlan): Promise<SignIn> => ({ ...(await resolveSignIn(plan, az, {})), credential: fakeCredential() });
-            const run = await preflight([], { world: readmeWorld, deps: { signIn } });
+            const run = await preflight([], { world: readmeWorld, deps: { signIn, ...DECLARED } });
             const normalise = (text: string) => text.replace(/ in \d+\.\d s:/, " in N s:");
             assert.equal(normalise(sample), normalise(run.stdout), `README's preflight sample is stale; the current output is:\n${run.stdout}`);
         });
@@ -1331,7 +1358,7 @@ describe("time limits and throttling", { concurrency: true }, () => {
     });
 
     it("asks Azure Policy again after a 429's Retry-After, within the time limit, and passes", async () => {
-        const run = await preflight(["--json"], { world: (w) => { w.throttle.push({ path: /\/checkPolicyRestrictions$/, times: 1, retryAfterSeconds: 1 }); } });
+        const run = await preflight(["--json"], { deps: DECLARED, world: (w) => { w.throttle.push({ path: /\/checkPolicyRestrictions$/, times: 1, retryAfterSeconds: 1 }); } });
         assert.equal(run.code, 0, run.stdout);
         const report = JSON.parse(run.stdout) as { checks: { id: string; status: string; durationMs: number }[] };
         const policy = report.checks.find((c) => c.id === "policy")!;
@@ -1341,7 +1368,7 @@ describe("time limits and throttling", { concurrency: true }, () => {
     });
 
     it("fails the policy check when Azure Policy's Retry-After runs past the time limit, without waiting it out", async () => {
-        const run = await preflight(["--timeout", "2"], { world: (w) => { w.throttle.push({ path: /\/checkPolicyRestrictions$/, times: 1000, retryAfterSeconds: 30 }); } });
+        const run = await preflight(["--timeout", "2"], { deps: DECLARED, world: (w) => { w.throttle.push({ path: /\/checkPolicyRestrictions$/, times: 1000, retryAfterSeconds: 30 }); } });
         assert.deepEqual(check(run, "policy"), {
             status: "FAIL",
             message: "no answer within 2 s: Resource Manager is throttling this subscription (429, Retry-After 30 s)",
