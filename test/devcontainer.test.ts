@@ -36,9 +36,9 @@ const options = (declared: Record<string, object>) => ({ type: "object", additio
 
 // No npm, NuGet or Debian package ships the specification's own schema (devContainer.base.schema.json;
 // searched: @devcontainers/cli 0.89.0, @vscode/dev-container-cli 0.292.0, @theia/dev-container; the
-// SchemaStore catalog only points at the spec repository), so this is the part of it this file uses,
-// written from the specification's reference (containers.dev/implementors/json_reference): each
-// property with the type given there. Tools ignore an unknown property or feature option silently,
+// SchemaStore catalog only points at the spec repository). So this schema is written here, from the
+// specification's reference (containers.dev/implementors/json_reference), for the properties this
+// file uses, each with the type given there. Tools ignore an unknown property or feature option silently,
 // so a misspelt one would drop its setting (a misspelt "version" would install the latest release);
 // a property or option not listed here is refused: check it in the reference, then list it.
 const SCHEMA = {
