@@ -209,6 +209,47 @@ type Answer =
     | { kind: "fail"; message: string }
     | { kind: "fail-unknown" };
 
+/** What the (mock) engine knows across one run's registrations. */
+interface EngineState {
+    /** Once the engine stops (a refused check, a failed read), it answers nothing more. */
+    stopped: boolean;
+    /** The skipped creates so far: a targeted resource may not depend on one. */
+    skippedUrns: Set<string>;
+    /** The stack's last state, by type and name. */
+    previousByName: Map<string, DeclaredResource>;
+}
+
+/** What the engine does with a registration, for the operation and answers the options chose. */
+async function answerFor(req: RegisterRequest, options: EvaluateOptions, engine: EngineState): Promise<Answer> {
+    const [type, name] = [req.getType(), req.getName()];
+    if (engine.stopped) return { kind: "fail", message: "resource monitor shut down while sending resource registration" };
+    if (!req.getCustom() || type.startsWith("pulumi:providers:")) return { kind: "apply" };
+    const last = engine.previousByName.get(`${type}::${name}`);
+    const untouched: Answer = last ? { kind: "previous", state: last } : { kind: "skip" };
+    if ((options.operation ?? "update") !== "update") return untouched;
+    if (options.targets && !options.targets.includes(name)) return untouched;
+    if (options.targets) {
+        const leftOut = [...req.getDependenciesList(), ...Object.values(propertyDependenciesOf(req)).flat()].find((urn) => engine.skippedUrns.has(urn));
+        if (leftOut) {
+            // An update stops there; a preview goes on to report every such resource.
+            engine.stopped = !options.preview;
+            return { kind: "fail", message: `Resource '${name}' depends on '${leftOut}' which was was not specified in --target list.` };
+        }
+    }
+    if (type.startsWith("pulumi-nodejs:dynamic")) {
+        const failures = await checkDynamicResource(type, name, unwrapSecrets(req.getObject().toJavaScript()) as Record<string, unknown>);
+        if (failures.length > 0) {
+            // An invalid resource stops the run, preview or update (step_generator.go: "resource ... is invalid").
+            engine.stopped = true;
+            return { kind: "fail", message: failures.join("\n") };
+        }
+    }
+    const failing = options.failing?.[name];
+    if (failing === "error") return { kind: "fail", message: `creating ${type} ${name}: the (injected) failure` };
+    if (failing === "unknown") return { kind: "fail-unknown" };
+    return { kind: "apply" };
+}
+
 /**
  * Runs the program with the given config (full keys, e.g. `cosmos-vm-identity:throughput`) and returns
  * what it declared. Each call is a fresh evaluation; call them one after another, not concurrently.
@@ -219,14 +260,15 @@ export async function evaluateProgram(config: Record<string, string>, azure: Fak
     const invokes: Evaluation["invokes"] = [];
     const diagnostics: string[] = [];
     const skipped: string[] = [];
-    const skippedUrns = new Set<string>();
     const previousOutputs = options.previousOutputs ?? {};
-    const previousByName = new Map((options.previousResources ?? []).map((r) => [`${r.type}::${r.name}`, r]));
+    const engine: EngineState = {
+        stopped: false,
+        skippedUrns: new Set(),
+        previousByName: new Map((options.previousResources ?? []).map((r) => [`${r.type}::${r.name}`, r])),
+    };
     const answers = new Map<string, Answer>();
     let stackUrn = "";
     let stackRegistered: Record<string, unknown> | undefined;
-    // Once the engine stops (a refused check), it answers nothing more.
-    let stopped = false;
     let clock = 0;
     await pulumi.runtime.setMocks({
         newResource: (args) => {
@@ -237,7 +279,7 @@ export async function evaluateProgram(config: Record<string, string>, azure: Fak
                     if (unresolved) {
                         // A failed read fails the update whatever the program does (pulumi/pulumi#16591).
                         diagnostics.push(unresolved);
-                        stopped = true;
+                        engine.stopped = true;
                         throw new Error(unresolved);
                     }
                     return { id: args.id, state: stackReferenceState(args.inputs.name, previousOutputs, !options.withoutSecretOutputNames) };
@@ -262,40 +304,9 @@ export async function evaluateProgram(config: Record<string, string>, azure: Fak
     const newUrn = monitor.newUrn.bind(monitor);
     monitor.newUrn = (parent, type, name) => newUrn(parent === stackUrn ? "" : parent, type, name);
 
-    /** What the engine does with a registration, for the operation and answers the options chose. */
-    const decide = async (req: RegisterRequest): Promise<Answer> => {
-        const [type, name] = [req.getType(), req.getName()];
-        if (stopped) return { kind: "fail", message: "resource monitor shut down while sending resource registration" };
-        if (!req.getCustom() || type.startsWith("pulumi:providers:")) return { kind: "apply" };
-        const last = previousByName.get(`${type}::${name}`);
-        const untouched: Answer = last ? { kind: "previous", state: last } : { kind: "skip" };
-        if ((options.operation ?? "update") !== "update") return untouched;
-        if (options.targets && !options.targets.includes(name)) return untouched;
-        if (options.targets) {
-            const leftOut = [...req.getDependenciesList(), ...Object.values(propertyDependenciesOf(req)).flat()].find((urn) => skippedUrns.has(urn));
-            if (leftOut) {
-                // An update stops there; a preview goes on to report every such resource.
-                stopped = !options.preview;
-                return { kind: "fail", message: `Resource '${name}' depends on '${leftOut}' which was was not specified in --target list.` };
-            }
-        }
-        if (type.startsWith("pulumi-nodejs:dynamic")) {
-            const failures = await checkDynamicResource(type, name, unwrapSecrets(req.getObject().toJavaScript()) as Record<string, unknown>);
-            if (failures.length > 0) {
-                // An invalid resource stops the run, preview or update (step_generator.go: "resource ... is invalid").
-                stopped = true;
-                return { kind: "fail", message: failures.join("\n") };
-            }
-        }
-        const failing = options.failing?.[name];
-        if (failing === "error") return { kind: "fail", message: `creating ${type} ${name}: the (injected) failure` };
-        if (failing === "unknown") return { kind: "fail-unknown" };
-        return { kind: "apply" };
-    };
-
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = async (req, callback) => {
-        const answer = await decide(req);
+        const answer = await answerFor(req, options, engine);
         if (answer.kind === "fail") {
             diagnostics.push(answer.message);
             callback(new Error(answer.message), undefined);
@@ -310,7 +321,7 @@ export async function evaluateProgram(config: Record<string, string>, azure: Fak
             } else if (!err && typed) {
                 if (answer.kind === "skip") {
                     skipped.push(req.getName());
-                    skippedUrns.add(typed.getUrn());
+                    engine.skippedUrns.add(typed.getUrn());
                 }
                 if (answer.kind === "fail-unknown") {
                     // The engine's answer to a failed create: FAIL, no id, no outputs.
@@ -342,7 +353,9 @@ export async function evaluateProgram(config: Record<string, string>, azure: Fak
     const rejections = uncaughtRejections();
     try {
         const loaded = await loadOrFail(options, rejections);
-        const error = loaded.error ?? (await rejections.settled())[0];
+        // Every rejection of this run is collected here, none left to surface in the next one.
+        const stray = await rejections.settled();
+        const error = loaded.error ?? stray[0];
         const registered = stackOutputsOf(stackRegistered ?? {});
         const failed = error !== undefined || diagnostics.length > 0;
         return {
