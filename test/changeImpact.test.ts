@@ -24,7 +24,7 @@ function declared(type: string, name: string, inputs: Record<string, unknown>, e
 }
 
 function evaluation(...resources: DeclaredResource[]): Evaluation {
-    return { resources, reads: [], outputs: {}, invokes: [], warnings: [] };
+    return { resources, reads: [], outputs: {}, invokes: [], warnings: [], diagnostics: [], skipped: [], recorded: {} };
 }
 
 function only(changes: ResourceChange[], name: string): ResourceChange {

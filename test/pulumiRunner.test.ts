@@ -88,7 +88,7 @@ describe("loading under Pulumi's Node.js runner", () => {
         assert.ok(report.peakRssMb < 1000, `peak RSS ${report.peakRssMb} MB`);
     });
 
-    it("stops an unsafe change with Pulumi's clean error too, having read only the stack's own record", () => {
+    it("stops an unsafe change with Pulumi's clean error too, having read only the stack's own record and declared only the guard's stop", () => {
         const deployed = { location: "westeurope", cosmosLocation: "westeurope", freeTier: false, databaseName: "Test", containerName: "Test", partitionKeyPath: "/id" };
         const { status, stderr, report } = runUnderPulumiRunner(
             { "azure-native:location": "westeurope", "cosmos-vm-identity:containerName": "Orders" },
@@ -98,7 +98,9 @@ describe("loading under Pulumi's Node.js runner", () => {
         assert.match(stderr, /Unsafe configuration change \(1 problem\); nothing was changed:\n {2}- cosmos-vm-identity:containerName: "Test" -> "Orders"\. /);
         assert.match(stderr, /pulumi config set allowDataLoss 'containerName:Test->Orders'/);
         assert.doesNotMatch(stderr, /\s+at .*\.ts:\d+/, "no stack trace");
-        assert.deepEqual(report.registered, ["pulumi:pulumi:Stack", "pulumi:pulumi:StackReference"]);
+        // The stop's provider, as the runner serialized it, refuses the change when checked: the engine's own error.
+        assert.match(stderr, /engine: error: pulumi-nodejs:dynamic\/changeGuard:UnsafeChange resource 'change-guard' has a problem: Unsafe configuration change \(1 problem\); nothing was changed:\n {2}- cosmos-vm-identity:containerName: "Test" -> "Orders"\. /);
+        assert.deepEqual(report.registered, ["pulumi:pulumi:Stack", "pulumi:pulumi:StackReference", "pulumi-nodejs:dynamic/changeGuard:UnsafeChange"]);
         // The error carries no stack frames: with them, Node 20's util.inspect in the runner's error
         // handler loops on a frame of Pulumi's source maps for about 20 s and 3 GB.
         assert.ok(report.peakRssMb < 1000, `peak RSS ${report.peakRssMb} MB`);

@@ -4,11 +4,14 @@
 // runner registers the project's ts-node and typescript with the project's tsconfig, as it does
 // for the CLI. Only the resource monitor is Pulumi's mock; the stack's own outputs, which the
 // change guard reads through a stack reference, come from PREVIOUS_OUTPUTS (JSON; none by default:
-// a first update). Prints a JSON report on exit.
+// a first update), and a dynamic resource is checked as the engine checks it in a preview (its
+// refusal printed as the engine prints it). Prints a JSON report on exit.
 // Plain JavaScript on purpose: the runner, not a test loader, must do all TypeScript handling.
 "use strict";
 const path = require("path");
 const pulumi = require("@pulumi/pulumi");
+
+const { checkDynamicResource } = require("./dynamicCheck");
 
 const runner = require.resolve("@pulumi/pulumi/cmd/run");
 const registered = [];
@@ -20,9 +23,16 @@ process.argv = [process.argv[0], runner, "--monitor=127.0.0.1:1", "--organizatio
 require(runner);
 const previousOutputs = JSON.parse(process.env.PREVIOUS_OUTPUTS || "{}");
 pulumi.runtime.setMocks({
-    newResource: (args) => {
+    newResource: async (args) => {
         registered.push(args.type);
         if (args.type === "pulumi:pulumi:StackReference") return { id: args.id, state: { name: args.inputs.name, outputs: previousOutputs, secretOutputNames: [] } };
+        if (args.type.startsWith("pulumi-nodejs:dynamic")) {
+            const failures = await checkDynamicResource(args.type, args.name, args.inputs);
+            if (failures.length > 0) {
+                process.stderr.write(failures.map((failure) => `engine: error: ${failure}\n`).join(""));
+                throw new Error("resource is invalid");
+            }
+        }
         return { id: `${args.name}-id`, state: { ...args.inputs, name: args.name, identity: { principalId: "principal" }, documentEndpoint: "https://account.documents.azure.com:443/" } };
     },
     call: (args) => (args.token === "azure-native:authorization:getClientConfig" ? { subscriptionId: "subscription" } : {}),
