@@ -90,11 +90,11 @@ let lastEvaluation: Promise<unknown> = Promise.resolve();
 
 /**
  * Runs the program with the given config (full keys, e.g. `cosmos-vm-identity:throughput`) against
- * the test Azure: a fresh evaluation each call. For a test about re-running the program; other
- * tests share evaluations through `evaluateOnce`.
+ * the test Azure (or another, such as `npm run plan`'s): a fresh evaluation each call. For a test
+ * about re-running the program; other tests share evaluations through `evaluateOnce`.
  */
-export function evaluate(config: Record<string, string>, options: EvaluateOptions = {}): Promise<Evaluation> {
-    const evaluation = lastEvaluation.then(() => evaluateProgram(config, TEST_AZURE, options));
+export function evaluate(config: Record<string, string>, options: EvaluateOptions = {}, azure: FakeAzure = TEST_AZURE): Promise<Evaluation> {
+    const evaluation = lastEvaluation.then(() => evaluateProgram(config, azure, options));
     lastEvaluation = evaluation.catch(() => undefined);
     return evaluation;
 }

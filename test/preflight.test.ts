@@ -13,19 +13,25 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import type { TokenCredential } from "@azure/core-auth";
-import { AzureCliCredential, ClientAssertionCredential, ClientSecretCredential } from "@azure/identity";
+import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, HttpClient, HttpMethods } from "@azure/core-rest-pipeline";
+import { AggregateAuthenticationError, AuthenticationError, AzureCliCredential, ClientAssertionCredential, ClientSecretCredential, CredentialUnavailableError } from "@azure/identity";
 import { parseConfig } from "../lib/config";
 import { ArmClients, checkEndpoint } from "../tools/preflight/arm";
-import { main, PreflightDependencies } from "../tools/preflight/cli";
+import { main, PreflightDependencies, RunBounds } from "../tools/preflight/cli";
+import { azureResources, DeclaredAzureResource, DeclaredEvaluation } from "../tools/preflight/declared";
 import { deployedStackFromCheckpoint } from "../tools/preflight/existingStack";
 import { actionMatches, denyingAssignments, evaluateActions, EVERYONE } from "../tools/preflight/permissions";
 import { requiredActions, requiredProviders, WINDOWS_IMAGE } from "../tools/preflight/requirements";
-import { AzResult, azureCli, planSignIn, principalFromToken, resolveSignIn, SignIn, SignInError, SignInPlan } from "../tools/preflight/signIn";
+import { ARM_SHAPES } from "../tools/preflight/policy";
+import { refusedRequests, signInHttpClient } from "../tools/preflight/signInHttp";
+import { AzResult, azureCli, describeSignInFailure, planSignIn, principalFromToken, resolveSignIn, SignIn, SignInError, SignInMethod, SignInPlan } from "../tools/preflight/signIn";
+import { loadStackConfig, PLAN_AZURE } from "../tools/plan";
 import { Evaluation, evaluate, ofType, PROJECT_ROOT, single, stackConfig } from "./harness";
 import {
-    FAKE_TOKEN, fakeAccessToken, FakeResourceManager, FakeWorld, healthyWorld, startFakeResourceManager,
-    SUBSCRIPTION_ID, TENANT_ID, USER_NAME, USER_OBJECT_ID,
+    FAKE_TOKEN, fakeAccessToken, FakeResourceManager, FakeWorld, healthyWorld, PolicyQuestionBody, startFakeResourceManager,
+    SUBSCRIPTION_ID, TENANT_ID, USER_NAME, USER_OBJECT_ID, vmSku,
 } from "./support/fakeResourceManager";
+import { FakeEntraId, startFakeEntraId } from "./support/fakeEntraId";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cosmos-vm-identity-preflight-"));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -41,6 +47,23 @@ function project(configLines: string[] = [], stack = "dev"): string {
 /** The program under Pulumi's mocks at the defaults, evaluated once for the suites that read it. */
 let defaultProgram: Promise<Evaluation> | undefined;
 const evaluateDefaults = () => (defaultProgram ??= evaluate(stackConfig()));
+/**
+ * The policy check's resource bodies as production computes them (the stack file read as `npm run plan`
+ * reads it, `npm run plan`'s Azure) but in this process, one evaluation per configuration; production
+ * evaluates in a worker thread (test/preflightProcess.test.ts runs that). Runs whose test is not about
+ * policy get the defaults' bodies, whatever their configuration.
+ */
+const declaredCache = new Map<string, Promise<DeclaredAzureResource[]>>();
+function declaredFor(configLines: string[] = []): DeclaredEvaluation {
+    const key = JSON.stringify(configLines);
+    let result = declaredCache.get(key);
+    if (!result) {
+        const { project: name, config, secretKeys } = loadStackConfig("dev", project(configLines));
+        result = evaluate(config, { project: name, stack: "dev", secretKeys }, PLAN_AZURE).then((evaluation) => azureResources(evaluation.resources));
+        declaredCache.set(key, result);
+    }
+    return { result, stop: () => undefined };
+}
 
 const fakeCredential = (token = FAKE_TOKEN): TokenCredential => ({ getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) });
 
@@ -91,6 +114,7 @@ async function preflight(argv: string[], options: RunOptions = {}): Promise<Run>
             stdout: (text) => { stdout += text; },
             stderr: (text) => { stderr += text; },
             signIn: testSignIn(),
+            declaredResources: () => declaredFor(),
             resourceManager: { endpoint: options.endpoint ?? fake.endpoint, agent: fake.agent },
             retryDelayInMs: 10,
             pollIntervalMs: 20,
@@ -116,14 +140,29 @@ async function preflight(argv: string[], options: RunOptions = {}): Promise<Run>
     }
 }
 
+/** Every call but a read and Azure Policy's question (a POST that changes nothing). */
+function changes(fake: FakeResourceManager) {
+    return fake.calls.filter((c) => c.method !== "GET" && !c.path.endsWith("/providers/Microsoft.PolicyInsights/checkPolicyRestrictions"));
+}
+
 function check(run: Run, id: string) {
     const found = run.checks.get(id);
     assert.ok(found, `no line for ${id} in:\n${run.stdout}${run.stderr}`);
     return found;
 }
 
-const CHECK_IDS = ["identity", "providers", "permissions", "vm-size", "vcpu-quota", "image", "encryption-at-host", "cosmos-region", "cosmos-free-tier", "vm-running"];
+const CHECK_IDS = ["identity", "providers", "permissions", "policy", "vm-size", "vcpu-quota", "image", "encryption-at-host", "cosmos-region", "cosmos-free-tier", "vm-running"];
 const CONTRIBUTOR = { actions: ["*"], notActions: ["Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write", "Microsoft.Authorization/elevateAccess/Action"], dataActions: [], notDataActions: [] };
+
+const SERVICE_PRINCIPAL = { ARM_CLIENT_ID: "app", ARM_CLIENT_SECRET: "s3cret", ARM_TENANT_ID: TENANT_ID, ARM_SUBSCRIPTION_ID: SUBSCRIPTION_ID };
+/** The SDK's own HTTP client, trusting the fake's certificate. */
+const trusting = (agent: https.Agent): HttpClient => {
+    const inner = createDefaultHttpClient();
+    return { sendRequest: (request) => { request.agent = agent; return inner.sendRequest(request); } };
+};
+const noAz = async (): Promise<AzResult> => { throw new Error("the Azure CLI must not be asked"); };
+/** Signs in as production does (resolveSignIn, its transport and bounds), with Entra ID's host at the fake. */
+const signInAt = (entra: FakeEntraId) => (plan: SignInPlan, bounds: RunBounds) => resolveSignIn(plan, noAz, {}, { ...bounds, authorityHost: entra.origin, httpClient: trusting(entra.agent) });
 
 // The suites run at once (each starts its own fake); the checks' own timing tests compare within one run.
 describe("npm run preflight", { concurrency: true }, () => {
@@ -136,12 +175,12 @@ describe("npm run preflight", { concurrency: true }, () => {
             assert.match(run.stdout, /^Preflight for stack dev of cosmos-vm-identity \(westeurope\), subscription 00000000-1111-2222-3333-444444444444: read-only checks\n/);
             assert.equal(check(run, "identity").message,
                 `user ${USER_NAME} (object id ${USER_OBJECT_ID}) via a test credential; subscription "Contoso Dev" ${SUBSCRIPTION_ID} (Enabled; from the test) in tenant ${TENANT_ID}`);
-            for (const id of ["identity", "providers", "permissions", "vm-size", "vcpu-quota", "image", "cosmos-region"]) assert.equal(check(run, id).status, "PASS", id);
+            for (const id of ["identity", "providers", "permissions", "policy", "vm-size", "vcpu-quota", "image", "cosmos-region"]) assert.equal(check(run, id).status, "PASS", id);
             assert.equal(check(run, "encryption-at-host").message, "encryptionAtHost is false");
             assert.equal(check(run, "cosmos-free-tier").message, "freeTier is false");
             assert.equal(check(run, "vm-running").message, "no deployed stack found: no local state for stack dev in ~/.pulumi/stacks (a new stack; if its state is in Pulumi Cloud or azblob://, pass --resource-group <its resource group>)");
-            assert.match(run.stdout, /\n0 failed, 0 warnings, 7 passed, 3 skipped in \d+\.\d s: ready for `pulumi up`\.\n$/);
-            assert.deepEqual(run.fake.calls.filter((c) => c.method !== "GET"), [], "preflight changed something without --fix");
+            assert.match(run.stdout, /\n0 failed, 0 warnings, 8 passed, 3 skipped in \d+\.\d s: ready for `pulumi up`\.\n$/);
+            assert.deepEqual(changes(run.fake), [], "preflight changed something without --fix");
         });
 
         it("prints the same as JSON with --json, for CI", async () => {
@@ -151,9 +190,9 @@ describe("npm run preflight", { concurrency: true }, () => {
             assert.equal(report.ok, true);
             assert.equal(report.stack, "dev");
             assert.equal(report.subscriptionId, SUBSCRIPTION_ID);
-            assert.deepEqual(report.counts, { pass: 7, fail: 0, warning: 0, skipped: 3 });
+            assert.deepEqual(report.counts, { pass: 8, fail: 0, warning: 0, skipped: 3 });
             assert.deepEqual(report.checks.map((c) => c.id), CHECK_IDS);
-            assert.deepEqual(report.checks.map((c) => c.status), ["pass", "pass", "pass", "pass", "pass", "pass", "skipped", "pass", "skipped", "skipped"]);
+            assert.deepEqual(report.checks.map((c) => c.status), ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "skipped", "pass", "skipped", "skipped"]);
         });
 
         it("reports failures in JSON with their remedy, and exits 1", async () => {
@@ -202,6 +241,13 @@ describe("npm run preflight", { concurrency: true }, () => {
             for (const id of CHECK_IDS.slice(1)) assert.deepEqual(check(run, id), { status: "SKIP", message: "needs a usable subscription (see identity)" });
         });
 
+        it("fails for a Deleted subscription: only Enabled passes, and only Warned and PastDue merely warn", async () => {
+            const run = await preflight([], { world: (w) => { w.subscription!.state = "Deleted"; } });
+            assert.equal(run.code, 1);
+            assert.equal(check(run, "identity").status, "FAIL");
+            assert.match(check(run, "identity").message, /\(Deleted; from the test\) in tenant .*: a Deleted subscription cannot create resources$/);
+        });
+
         it("fails for a disabled subscription and warns for one past due", async () => {
             const disabled = await preflight([], { world: (w) => { w.subscription!.state = "Disabled"; } });
             assert.equal(check(disabled, "identity").status, "FAIL");
@@ -240,20 +286,30 @@ describe("npm run preflight", { concurrency: true }, () => {
                 message: "Microsoft.DevTestLab is NotRegistered (needed for the auto-shutdown schedule)",
                 remedy: `npm run preflight -- --fix  (registers them; or: az provider register --namespace Microsoft.DevTestLab --subscription ${SUBSCRIPTION_ID})`,
             });
-            assert.deepEqual(run.fake.calls.filter((c) => c.method !== "GET"), []);
-            assert.match(run.stdout, /\n1 failed, 0 warnings, 6 passed, 3 skipped in \d+\.\d s: fix the failures before `pulumi up`\.\n$/);
+            assert.deepEqual(changes(run.fake), []);
+            assert.match(run.stdout, /\n1 failed, 0 warnings, 7 passed, 3 skipped in \d+\.\d s: fix the failures before `pulumi up`\.\n$/);
         });
 
         it("--fix registers exactly the missing providers, waits for them, and passes", async () => {
             const run = await preflight(["--fix"], { world: (w) => { w.providers["Microsoft.DevTestLab"] = "NotRegistered"; w.providers["Microsoft.DocumentDB"] = "Unregistered"; } });
             assert.equal(run.code, 0, run.stdout);
-            assert.deepEqual(run.fake.calls.filter((c) => c.method !== "GET").map((c) => `${c.method} ${c.path}`).sort(), [
+            assert.deepEqual(changes(run.fake).map((c) => `${c.method} ${c.path}`).sort(), [
                 `POST /subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.DevTestLab/register`,
                 `POST /subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.DocumentDB/register`,
             ]);
             assert.equal(check(run, "providers").status, "PASS");
             assert.match(check(run, "providers").message, /\(Microsoft\.DocumentDB, Microsoft\.DevTestLab by --fix just now\)$/);
             assert.match(run.stdout, /read-only checks; --fix registers missing resource providers\n/);
+        });
+
+        it("does not count a provider whose answer has no registrationState as registered", async () => {
+            const run = await preflight([], { world: (w) => { w.providers["Microsoft.Compute"] = null; } });
+            assert.equal(run.code, 1);
+            assert.deepEqual(check(run, "providers"), {
+                status: "FAIL",
+                message: "Microsoft.Compute is of unknown state (no registrationState in Resource Manager's answer) (needed for the VM)",
+                remedy: `npm run preflight -- --fix  (registers them; or: az provider register --namespace Microsoft.Compute --subscription ${SUBSCRIPTION_ID})`,
+            });
         });
 
         it("does not need Microsoft.DevTestLab without auto-shutdown", async () => {
@@ -270,7 +326,24 @@ describe("npm run preflight", { concurrency: true }, () => {
                     agent: fake.agent, retry: { maxRetries: 0, retryDelayInMs: 10, maxRetryDelayInMs: 10 }, allowProviderRegistration: false,
                 });
                 await assert.rejects(clients.resources.providers.register("Microsoft.DevTestLab"), /preflight is read-only: refused POST .*\/register \(provider registration needs --fix\)/);
-                assert.deepEqual(fake.calls, []);
+                assert.equal(fake.calls.length, 0);
+                // Azure Policy's question is the one POST it lets through; any other change stays refused.
+                const question = { resourceDetails: { resourceContent: { type: "Microsoft.Compute/virtualMachines", location: "westeurope" }, apiVersion: "2024-11-01" } };
+                await clients.postRaw(`/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.PolicyInsights/checkPolicyRestrictions`, "2023-03-01", question, new AbortController().signal);
+                const send = (method: HttpMethods, pathAndQuery: string) => clients.authorization.sendRequest(createPipelineRequest({ url: `${fake.endpoint}${pathAndQuery}`, method, agent: fake.agent }));
+                const others: [HttpMethods, string][] = [
+                    ["POST", `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation?api-version=2024-10-01`],
+                    ["POST", "/providers/Microsoft.Management/managementGroups/contoso/providers/Microsoft.PolicyInsights/checkPolicyRestrictions?api-version=2023-03-01"],
+                    ["POST", `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.PolicyInsights/checkPolicyRestrictions/extra?api-version=2023-03-01`],
+                    ["PUT", `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.PolicyInsights/checkPolicyRestrictions?api-version=2023-03-01`],
+                    ["PUT", `/subscriptions/${SUBSCRIPTION_ID}/resourcegroups/rg?api-version=2021-04-01`],
+                    ["PATCH", `/subscriptions/${SUBSCRIPTION_ID}/resourcegroups/rg?api-version=2021-04-01`],
+                    ["DELETE", `/subscriptions/${SUBSCRIPTION_ID}/resourcegroups/rg?api-version=2021-04-01`],
+                ];
+                for (const [method, target] of others) {
+                    await assert.rejects(send(method, target), new RegExp(`^Error: preflight is read-only: refused ${method} `), `${method} ${target}`);
+                }
+                assert.deepEqual(fake.calls.map((c) => `${c.method} ${c.path}`), [`POST /subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.PolicyInsights/checkPolicyRestrictions`]);
             } finally {
                 await fake.close();
             }
@@ -383,6 +456,187 @@ describe("npm run preflight", { concurrency: true }, () => {
             const [withOwner] = evaluateActions([CONTRIBUTOR, { actions: ["*"], notActions: [] }], ["Microsoft.Authorization/roleAssignments/write"]);
             assert.equal(withOwner.allowed, true);
             assert.deepEqual(denyingAssignments([{ permissions: [{ actions: ["*"], notActions: ["*/read"] }], principals: [{ id: EVERYONE }] }], ["Microsoft.Compute/virtualMachines/read"], USER_OBJECT_ID), []);
+        });
+    });
+
+    describe("check 3b: Azure Policy, asked about what the stack declares", { concurrency: true }, () => {
+        const ASSIGNMENTS = `/subscriptions/${SUBSCRIPTION_ID}/providers/microsoft.authorization/policyAssignments`;
+        const NONE = { fieldRestrictions: [], contentEvaluationResult: { policyEvaluations: [] } };
+        const reference = (name: string) => ({
+            policyDefinitionId: `/providers/Microsoft.Authorization/policyDefinitions/${name}-definition`,
+            policySetDefinitionId: `/providers/Microsoft.Authorization/policySetDefinitions/${name}-set`,
+            policyDefinitionReferenceId: "DefRef",
+            policyAssignmentId: `${ASSIGNMENTS}/${name}`,
+        });
+        /** A Deny evaluation of the content, as the spec's example shows one. */
+        const denyOf = (name: string, expression: object) => ({
+            policyInfo: reference(name), evaluationResult: "NonCompliant", evaluationDetails: { evaluatedExpressions: [expression] }, effectDetails: { policyEffect: "Deny" },
+        });
+        const named = (w: FakeWorld, name: string, displayName: string) => { w.policyAssignments[`${ASSIGNMENTS}/${name}`.toLowerCase()] = { displayName }; };
+        const questions = (fake: FakeResourceManager) => fake.calls
+            .filter((c) => c.method === "POST" && c.path.endsWith("/providers/Microsoft.PolicyInsights/checkPolicyRestrictions"))
+            .map((c) => c.body as PolicyQuestionBody);
+        const asked = (fake: FakeResourceManager, type: string) => {
+            const found = questions(fake).filter((q) => q.resourceDetails.resourceContent.type === type);
+            assert.equal(found.length, 1, `one question about ${type}`);
+            return found[0];
+        };
+
+        it("passes when no assignment restricts anything, having asked about every resource's declared body and sent no secret or placeholder", async () => {
+            const run = await preflight([]);
+            assert.deepEqual(check(run, "policy"), { status: "PASS", message: "no policy assignment denies any of the stack's 14 Azure resources as declared (westeurope; audit effects not counted)" });
+            assert.deepEqual(questions(run.fake).map((q) => q.resourceDetails.resourceContent.type).sort(), [
+                "Microsoft.Authorization/roleAssignments",
+                "Microsoft.Compute/virtualMachines",
+                "Microsoft.Compute/virtualMachines/extensions",
+                "Microsoft.Compute/virtualMachines/runCommands",
+                "Microsoft.DevTestLab/schedules",
+                "Microsoft.DocumentDB/databaseAccounts",
+                "Microsoft.DocumentDB/databaseAccounts/sqlDatabases",
+                "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers",
+                "Microsoft.Network/networkInterfaces",
+                "Microsoft.Network/networkSecurityGroups",
+                "Microsoft.Network/publicIPAddresses",
+                "Microsoft.Network/virtualNetworks",
+                "Microsoft.Network/virtualNetworks/subnets",
+                "Microsoft.Resources/subscriptions/resourceGroups",
+            ]);
+            assert.deepEqual(asked(run.fake, "Microsoft.Resources/subscriptions/resourceGroups"), {
+                resourceDetails: {
+                    resourceContent: { type: "Microsoft.Resources/subscriptions/resourceGroups", name: "cosmos-vm-identity00000000", location: "westeurope", tags: { project: "cosmos-vm-identity", stack: "dev" } },
+                    apiVersion: "2024-03-01",
+                },
+                pendingFields: [{ field: "location", values: ["westeurope"] }, { field: "tags" }],
+            });
+            const vm = asked(run.fake, "Microsoft.Compute/virtualMachines");
+            assert.equal(vm.resourceDetails.apiVersion, "2024-11-01");
+            const content = vm.resourceDetails.resourceContent;
+            assert.deepEqual([content.name, content.location, content.identity], ["tutorial-vm00000000", "westeurope", { type: "SystemAssigned" }]);
+            const properties = content.properties as { hardwareProfile: unknown; osProfile: Record<string, unknown>; networkProfile: { networkInterfaces: { id: string }[] } };
+            assert.deepEqual(properties.hardwareProfile, { vmSize: "Standard_B2als_v2" });
+            assert.equal(properties.osProfile.adminUsername, "azureuser");
+            assert.equal(properties.networkProfile.networkInterfaces[0].id,
+                `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/cosmos-vm-identity00000000/providers/Microsoft.Network/networkInterfaces/tutorial-nic00000000`);
+            assert.ok(!("vmName" in content) && !("resourceGroupName" in properties), "path parameters are not body");
+            // A value only Azure knows is left out: the role assignment's principal.
+            const grant = asked(run.fake, "Microsoft.Authorization/roleAssignments").resourceDetails.resourceContent.properties as Record<string, unknown>;
+            assert.deepEqual(Object.keys(grant).sort(), ["description", "principalType", "roleDefinitionId"]);
+            const sent = JSON.stringify(questions(run.fake));
+            assert.doesNotMatch(sent, /adminPassword/, "a secret input was sent to Azure Policy");
+            assert.doesNotMatch(sent, /<(suffix|subscription-id|generated|principal-id of [^>]+)>/, "a plan placeholder was sent");
+        });
+
+        it("fails for a deny of a resource type, naming the assignment's display name and the resource, and says no configuration avoids it", async () => {
+            const run = await preflight([], {
+                world: (w) => {
+                    named(w, "no-public-ips", "Not allowed resource types");
+                    w.policy = (question) => question.resourceDetails.resourceContent.type !== "Microsoft.Network/publicIPAddresses" ? NONE : {
+                        fieldRestrictions: [],
+                        contentEvaluationResult: { policyEvaluations: [denyOf("no-public-ips", {
+                            result: "True", expressionKind: "Field", expression: "type", path: "type",
+                            expressionValue: "Microsoft.Network/publicIPAddresses", targetValue: ["Microsoft.Network/publicIPAddresses"], operator: "In",
+                        })] },
+                    };
+                },
+            });
+            assert.equal(run.code, 1);
+            assert.deepEqual(check(run, "policy"), {
+                status: "FAIL",
+                message: "Azure Policy would refuse the deployment (RequestDisallowedByPolicy): \"Not allowed resource types\" denies type Microsoft.Network/publicIPAddresses on tutorial-pip",
+                remedy: "\"Not allowed resource types\": no configuration avoids it (ask for a policy exemption, or deploy to another subscription)",
+            });
+            assert.ok(run.fake.calls.some((c) => c.method === "GET" && c.path === `${ASSIGNMENTS}/no-public-ips` && c.apiVersion === "2023-04-01"), "read the assignment's display name");
+        });
+
+        it("fails for an allowed-locations deny with the config keys that avoid it and the regions the assignment allows", async () => {
+            const run = await preflight(["--json"], {
+                world: (w) => {
+                    named(w, "allowed-locations", "Allowed locations");
+                    w.policy = (question) => question.resourceDetails.resourceContent.location === undefined ? NONE : {
+                        fieldRestrictions: [{ field: "location", restrictions: [{
+                            result: "Deny", values: ["west europe"], policy: reference("allowed-locations"), policyEffect: "Deny",
+                            reason: "location must be one of the following: northeurope, swedencentral",
+                        }] }],
+                        contentEvaluationResult: { policyEvaluations: [denyOf("allowed-locations", {
+                            result: "True", expressionKind: "Field", expression: "location", path: "location",
+                            expressionValue: "westeurope", targetValue: ["northeurope", "swedencentral"], operator: "NotIn",
+                        })] },
+                    };
+                },
+            });
+            assert.equal(run.code, 1);
+            const report = JSON.parse(run.stdout) as { checks: { id: string; status: string; message: string; remedy?: string; findings?: { resource: string; field: string; configKey: string | null; assignment: string }[] }[] };
+            const policy = report.checks.find((c) => c.id === "policy")!;
+            assert.equal(policy.status, "fail");
+            assert.equal(policy.message, "Azure Policy would refuse the deployment (RequestDisallowedByPolicy): "
+                + "\"Allowed locations\" denies location westeurope on resource group cosmos-vm-identity, tutorial-nsg, tutorial-vnet and 6 more; "
+                + "\"Allowed locations\" denies location westeurope on tutorial-cosmos");
+            assert.equal(policy.remedy, "pulumi config set azure-native:location northeurope (allowed by \"Allowed locations\": northeurope, swedencentral); "
+                + "pulumi config set cosmosLocation northeurope (allowed by \"Allowed locations\": northeurope, swedencentral)");
+            const cosmos = policy.findings!.filter((f) => f.resource === "tutorial-cosmos");
+            assert.deepEqual(cosmos.map((f) => [f.field, f.configKey, f.assignment]), [["location", "cosmosLocation", "Allowed locations"], ["location", "cosmosLocation", "Allowed locations"]]);
+        });
+
+        it("fails for a tag a policy requires and the stack does not set; audit effects are not failures", async () => {
+            const restrictions = (w: FakeWorld, costCenter: object[]) => {
+                named(w, "cost-center", "Require a costCenter tag");
+                w.policy = (question) => !(question.pendingFields ?? []).some((f) => f.field === "tags") ? NONE : {
+                    fieldRestrictions: [
+                        ...costCenter.map((restriction) => ({ field: "tags.costCenter", restrictions: [{ ...restriction, policy: reference("cost-center") }] })),
+                        { field: "tags.owner", restrictions: [{ result: "Audit", policy: reference("owner-audit"), policyEffect: "Audit", reason: "tags.owner is required" }] },
+                    ],
+                    contentEvaluationResult: { policyEvaluations: [] },
+                };
+            };
+            const missing = await preflight([], { world: (w) => restrictions(w, [{ result: "Required", policyEffect: "Deny", reason: "tags.costCenter is required" }]) });
+            assert.deepEqual(check(missing, "policy"), {
+                status: "FAIL",
+                message: "Azure Policy would refuse the deployment (RequestDisallowedByPolicy): \"Require a costCenter tag\" requires tags.costCenter on resource group cosmos-vm-identity, tutorial-nsg, tutorial-vnet and 9 more",
+                remedy: "pulumi config set --path 'tags.costCenter' <value>",
+            });
+            const auditOnly = await preflight([], { world: (w) => restrictions(w, []) });
+            assert.equal(check(auditOnly, "policy").status, "PASS");
+        });
+
+        /** A stack with its own tag and a secret admin password (the evaluation reads the secret as a placeholder). */
+        const TAGGED_WITH_SECRET = ["cosmos-vm-identity:tags: '{\"costCenter\":\"1234\"}'", "cosmos-vm-identity:adminPassword:", "  secure: v1:c2VjcmV0Cg=="];
+
+        it("never sends a secret input: the stack's admin password stays out of every question", async () => {
+            const run = await preflight([], { config: TAGGED_WITH_SECRET, deps: { declaredResources: () => declaredFor(TAGGED_WITH_SECRET) } });
+            assert.equal(check(run, "policy").status, "PASS");
+            const sent = JSON.stringify(questions(run.fake));
+            assert.match(sent, /"costCenter":"1234"/, "the stack's own configuration is what was evaluated");
+            assert.doesNotMatch(sent, /adminPassword|Plan-Secret-Placeholder/);
+        });
+
+        it("fails for a field restriction that constrains a value the stack sets: a tag value the policy does not allow", async () => {
+            const config = TAGGED_WITH_SECRET;
+            const run = await preflight([], {
+                config,
+                deps: { declaredResources: () => declaredFor(config) },
+                world: (w) => {
+                    named(w, "cost-centers", "Known cost centers");
+                    w.policy = (question) => question.resourceDetails.resourceContent.type !== "Microsoft.DocumentDB/databaseAccounts" ? NONE : {
+                        fieldRestrictions: [{ field: "tags.costCenter", restrictions: [{ result: "Required", values: ["0001", "0002"], policy: reference("cost-centers"), policyEffect: "Deny", reason: "tags.costCenter must be a known cost center" }] }],
+                        contentEvaluationResult: { policyEvaluations: [] },
+                    };
+                },
+            });
+            assert.deepEqual(check(run, "policy"), {
+                status: "FAIL",
+                message: "Azure Policy would refuse the deployment (RequestDisallowedByPolicy): \"Known cost centers\" denies tags.costCenter 1234 on tutorial-cosmos",
+                remedy: "pulumi config set --path 'tags.costCenter' 0001 (allowed by \"Known cost centers\": 0001, 0002)",
+            });
+        });
+
+        it("warns, and does not fail, when the caller may not ask Azure Policy (403)", async () => {
+            const run = await preflight([], { world: (w) => { w.policy = "forbidden"; } });
+            assert.equal(run.code, 0);
+            assert.deepEqual(check(run, "policy"), {
+                status: "WARN",
+                message: "may not ask Azure Policy what it would deny (403 AuthorizationFailed: The client does not have authorization to perform action 'Microsoft.PolicyInsights/checkPolicyRestrictions/action'.); a policy assignment may still refuse a resource (RequestDisallowedByPolicy)",
+                remedy: "review the assignments that apply: az policy assignment list --disable-scope-strict-match --query \"[].displayName\"",
+            });
         });
     });
 
@@ -621,6 +875,25 @@ describe("npm run preflight", { concurrency: true }, () => {
             assert.deepEqual(check(run, "vm-running"), { status: "SKIP", message: "verifyOnDeploy is false: `pulumi up` runs nothing on the VM" });
         });
 
+        it("does not count an existing VM of another size as holding the new size's quota: a resize to a bigger size needs its room", async () => {
+            const run = await preflight([], {
+                home: homeWithState(),
+                config: ["cosmos-vm-identity:vmSize: Standard_B4als_v2"],
+                world: (w) => {
+                    withVm("running")(w);
+                    w.skus.push(vmSku("Standard_B4als_v2", "standardBasv2Family", 4, 8, [{ name: "HyperVGenerations", value: "V1,V2" }, { name: "CpuArchitectureType", value: "x64" }]));
+                    // The deployed VM's 2 vCPUs are in use; 2 are free, the new size needs 4.
+                    w.usages.find((u) => u.name.value === "standardBasv2Family")!.currentValue = 8;
+                },
+            });
+            assert.equal(run.code, 1);
+            assert.deepEqual(check(run, "vcpu-quota"), {
+                status: "FAIL",
+                message: `no room for Standard_B4als_v2 in westeurope (resizing VM ${vm().state.name} from Standard_B2als_v2): standardBasv2Family 8 of 10 vCPUs in use, 4 needed`,
+                remedy: "request more vCPUs for standardBasv2Family in westeurope (Azure portal: Quotas > Compute), or choose a smaller size: pulumi config set vmSize <size>",
+            });
+        });
+
         it("counts an existing VM of the same size as holding its quota, and its own account as holding the free tier", async () => {
             const home = homeWithState();
             const accountName = String(single(deployed, "azure-native:cosmosdb:DatabaseAccount").state.name);
@@ -725,6 +998,85 @@ describe("npm run preflight", { concurrency: true }, () => {
             assert.deepEqual(run.fake.calls, []);
         });
 
+        describe("against a loopback Entra ID: the credentials preflight builds, for real", { concurrency: true }, () => {
+            it("asks Entra ID for one token per scope for the whole run, however many clients the checks build", async () => {
+                const entra = await startFakeEntraId("answer");
+                try {
+                    const run = await preflight([], { env: SERVICE_PRINCIPAL, deps: { signIn: signInAt(entra) } });
+                    assert.equal(run.code, 0, run.stdout + run.stderr);
+                    assert.deepEqual(entra.tokenRequests(), { "https://management.azure.com/.default": 1 });
+                } finally {
+                    await entra.close();
+                }
+            });
+
+            it("says how to sign in when Entra ID refuses the secret", async () => {
+                const entra = await startFakeEntraId("refuse");
+                try {
+                    const run = await preflight([], { env: SERVICE_PRINCIPAL, deps: { signIn: signInAt(entra) } });
+                    assert.equal(run.code, 2);
+                    assert.match(run.stderr, /^preflight: Entra ID refused the sign-in of service principal app with a client secret \(invalid_client: AADSTS7000215: Invalid client secret provided\.\): check ARM_CLIENT_ID, ARM_CLIENT_SECRET and ARM_TENANT_ID \(or their azure-native:\* keys\), or unset them and run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID \(README: Deploy, sign-in\)\n$/);
+                } finally {
+                    await entra.close();
+                }
+            });
+        });
+
+        it("answers a request to the instance metadata service or the Arc identity endpoint itself, unless a managed identity was asked for", async () => {
+            const sent: string[] = [];
+            const inner: HttpClient = { sendRequest: async (request) => { sent.push(request.url); return { request, status: 200, headers: createHttpHeaders() }; } };
+            const env = { IDENTITY_ENDPOINT: "http://127.0.0.1:9876/metadata/identity/oauth2/token", IMDS_ENDPOINT: "http://127.0.0.1:9876" };
+            const targets = [
+                "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com",
+                "http://169.254.169.254/metadata/instance/compute?api-version=2021-02-01",
+                "http://localhost:40342/metadata/identity/oauth2/token?api-version=2020-06-01",
+                "http://127.0.0.1:9876/metadata/identity/oauth2/token?api-version=2019-11-01",
+            ];
+            const guarded = signInHttpClient({ inner, managedIdentity: false, env });
+            refusedRequests.splice(0);
+            for (const url of targets) assert.equal((await guarded.sendRequest(createPipelineRequest({ url }))).status, 403, url);
+            assert.deepEqual(sent, [], "a request left for a managed identity endpoint");
+            assert.deepEqual(refusedRequests.splice(0), [
+                "GET http://169.254.169.254/metadata/identity/oauth2/token",
+                "GET http://169.254.169.254/metadata/instance/compute",
+                "GET http://localhost:40342/metadata/identity/oauth2/token",
+                "GET http://127.0.0.1:9876/metadata/identity/oauth2/token",
+            ]);
+            await guarded.sendRequest(createPipelineRequest({ url: `https://login.microsoftonline.com/${TENANT_ID}/oauth2/v2.0/token` }));
+            const asked = signInHttpClient({ inner, managedIdentity: true, env });
+            for (const url of targets) await asked.sendRequest(createPipelineRequest({ url }));
+            assert.deepEqual(sent, [`https://login.microsoftonline.com/${TENANT_ID}/oauth2/v2.0/token`, ...targets]);
+        });
+
+        it("says how to sign in whichever way getting a token fails, for every method", () => {
+            const methods: SignInMethod[] = [
+                { kind: "azure-cli" },
+                { kind: "default-credential" },
+                { kind: "client-secret", tenantId: TENANT_ID, clientId: "app", clientSecret: "s" },
+                { kind: "client-certificate", tenantId: TENANT_ID, clientId: "app", certificatePath: "/c.pem" },
+                { kind: "oidc", tenantId: TENANT_ID, clientId: "app", assertion: { from: "token", token: "t" } },
+                { kind: "managed-identity" },
+            ];
+            const failures: unknown[] = [
+                new CredentialUnavailableError("EnvironmentCredential is unavailable. No underlying credential could be used."),
+                new AggregateAuthenticationError([new CredentialUnavailableError("EnvironmentCredential is unavailable."), new CredentialUnavailableError("Azure CLI could not be found.")], "ChainedTokenCredential authentication failed."),
+                new AuthenticationError(400, { error: "invalid_client", error_description: "AADSTS7000215: Invalid client secret provided." }),
+                new Error("read ECONNRESET"),
+                "a string",
+            ];
+            for (const method of methods) {
+                for (const failure of failures) {
+                    const line = describeSignInFailure(failure, method);
+                    assert.doesNotMatch(line, /\n/, `${method.kind}: one line`);
+                    assert.match(line, /`az login`.*\(README: Deploy, sign-in\)$/, `${method.kind}, ${String(failure)}: ${line}`);
+                }
+            }
+            assert.equal(describeSignInFailure(failures[1], { kind: "default-credential" }),
+                "not signed in to Azure: no step of DefaultAzureCredential's chain (environment, workload identity, Azure CLI; not its managed-identity step) found a credential "
+                + "(EnvironmentCredential is unavailable.; Azure CLI could not be found.): set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for DefaultAzureCredential, "
+                + "or unset ARM_USE_DEFAULT_AZURE_CREDENTIAL and run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (README: Deploy, sign-in)");
+        });
+
         it("chooses the method in azure-native's order, config before environment", () => {
             const sp = { ARM_CLIENT_ID: "app", ARM_TENANT_ID: TENANT_ID, ARM_SUBSCRIPTION_ID: SUBSCRIPTION_ID };
             assert.deepEqual(planSignIn({}, [], {}).method, { kind: "azure-cli", tenantId: undefined });
@@ -755,7 +1107,6 @@ describe("npm run preflight", { concurrency: true }, () => {
 
         it("builds the credential the plan names, without asking for a token", async () => {
             const sp = { ARM_CLIENT_ID: "app", ARM_TENANT_ID: TENANT_ID, ARM_SUBSCRIPTION_ID: SUBSCRIPTION_ID };
-            const noAz = async (): Promise<AzResult> => { throw new Error("the Azure CLI must not be asked"); };
             const secret = await resolveSignIn(planSignIn({}, [], { ...sp, ARM_CLIENT_SECRET: "s" }), noAz, {});
             assert.ok(secret.credential instanceof ClientSecretCredential);
             assert.equal(secret.subscriptionId, SUBSCRIPTION_ID);
@@ -838,6 +1189,25 @@ describe("npm run preflight", { concurrency: true }, () => {
             }
         });
 
+        it("knows, for Azure Policy, the Resource Manager type, api-version and path parameters of every Azure resource the program declares", async () => {
+            const variants: Record<string, string>[] = [{}, { accessMode: "rbac" }];
+            const types = new Set<string>();
+            for (const variant of variants) {
+                const evaluation = Object.keys(variant).length === 0 ? program : await evaluate(stackConfig(variant));
+                for (const r of evaluation.resources.filter((r) => r.custom && r.type.startsWith("azure-native:"))) types.add(r.type);
+            }
+            assert.deepEqual([...types].filter((type) => !ARM_SHAPES[type]), [], "add these to ARM_SHAPES in tools/preflight/policy.ts");
+            for (const [type, shape] of Object.entries(ARM_SHAPES)) {
+                assert.equal(shape.armType, ARM_TYPES[type], type);
+                // azure-native documents each resource's api-version and Args in its declaration file.
+                const [, module, resource] = type.split(":");
+                const declaration = fs.readFileSync(path.join(PROJECT_ROOT, "node_modules", "@pulumi", "azure-native", module, `${resource[0].toLowerCase()}${resource.slice(1)}.d.ts`), "utf8");
+                assert.match(declaration, new RegExp(`Uses Azure REST API version ${shape.apiVersion}\\b`), `${type}: api-version`);
+                const args = /export interface \w+Args \{([\s\S]*?)\n\}/.exec(declaration)?.[1] ?? "";
+                for (const input of shape.pathInputs) assert.match(args, new RegExp(`\\b${input}\\??:`), `${type}: no input ${input}`);
+            }
+        });
+
         it("checks the image the program's VM uses", () => {
             const reference = single(program, "azure-native:compute:VirtualMachine").inputs.storageProfile.imageReference;
             assert.deepEqual({ publisher: reference.publisher, offer: reference.offer }, WINDOWS_IMAGE);
@@ -876,6 +1246,24 @@ describe("time limits and throttling", { concurrency: true }, () => {
         assert.ok(report.durationMs < sum / 2, `took ${report.durationMs} ms for checks that took ${sum} ms together: they ran one after another`);
     });
 
+    it("ends within --timeout when the token endpoint accepts and never answers: exit 2, one line naming the endpoint, no socket left open", async () => {
+        const entra = await startFakeEntraId("hang");
+        try {
+            const run = await preflight(["--timeout", "2"], { env: SERVICE_PRINCIPAL, deps: { signIn: signInAt(entra) } });
+            assert.equal(run.code, 2);
+            assert.equal(run.stdout, "");
+            assert.equal(run.stderr, `preflight: no answer within 2 s from ${entra.origin}/${TENANT_ID}/oauth2/v2.0/token while signing in with service principal app with a client secret: `
+                + "check the network, proxy (HTTPS_PROXY) and firewall, or allow more time (--timeout 4)\n");
+            assert.ok(run.elapsedMs < 2000 + 2000, `took ${run.elapsedMs} ms`);
+            assert.deepEqual(run.fake.calls, [], "nothing asked of Resource Manager without a token");
+            assert.deepEqual(entra.tokenRequests(), { "https://management.azure.com/.default": 1 });
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            assert.equal(await entra.openConnections(), 0, "the aborted request's socket is still open");
+        } finally {
+            await entra.close();
+        }
+    });
+
     it("--fix reports a registration Azure has not finished within the time limit", async () => {
         const run = await preflight(["--fix", "--timeout", "3"], { world: (w) => { w.providers["Microsoft.DevTestLab"] = "NotRegistered"; w.registrationCompletes = false; } });
         assert.equal(run.code, 1);
@@ -903,6 +1291,37 @@ describe("time limits and throttling", { concurrency: true }, () => {
         });
         assert.equal(check(run, "identity").status, "PASS", "the other checks still answer");
         assert.ok(run.elapsedMs < 10_000, `took ${run.elapsedMs} ms, as if it waited out the Retry-After`);
+    });
+
+    it("counts sign-in's time against --timeout: the checks get what is left of it", async () => {
+        // Signing in takes 3 s of the 4; a throttled check (Retry-After 30 s) then has 1 s, not 4.
+        const slowSignIn = async (plan: SignInPlan): Promise<SignIn> => {
+            await new Promise((resolve) => setTimeout(resolve, 3000));
+            return testSignIn()(plan);
+        };
+        const run = await preflight(["--timeout", "4"], { deps: { signIn: slowSignIn }, world: (w) => { w.throttle.push({ path: /\/Microsoft\.Compute\/skus$/, times: 1000, retryAfterSeconds: 30 }); } });
+        assert.match(check(run, "vm-size").message, /^no answer within 4 s: Resource Manager is throttling/);
+        assert.ok(run.elapsedMs < 4000 + 2000, `took ${run.elapsedMs} ms: the checks had the whole limit again after signing in`);
+    });
+
+    it("asks Azure Policy again after a 429's Retry-After, within the time limit, and passes", async () => {
+        const run = await preflight(["--json"], { world: (w) => { w.throttle.push({ path: /\/checkPolicyRestrictions$/, times: 1, retryAfterSeconds: 1 }); } });
+        assert.equal(run.code, 0, run.stdout);
+        const report = JSON.parse(run.stdout) as { checks: { id: string; status: string; durationMs: number }[] };
+        const policy = report.checks.find((c) => c.id === "policy")!;
+        assert.equal(policy.status, "pass");
+        assert.ok(policy.durationMs >= 950, "the retry waited for Retry-After");
+        assert.ok(run.fake.calls.filter((c) => c.path.endsWith("/checkPolicyRestrictions")).length > 14, "the throttled question was asked again");
+    });
+
+    it("fails the policy check when Azure Policy's Retry-After runs past the time limit, without waiting it out", async () => {
+        const run = await preflight(["--timeout", "2"], { world: (w) => { w.throttle.push({ path: /\/checkPolicyRestrictions$/, times: 1000, retryAfterSeconds: 30 }); } });
+        assert.deepEqual(check(run, "policy"), {
+            status: "FAIL",
+            message: "no answer within 2 s: Resource Manager is throttling this subscription (429, Retry-After 30 s)",
+            remedy: "run preflight again in a minute (or allow more time: --timeout 60)",
+        });
+        assert.ok(run.elapsedMs < 2000 + 2000, `took ${run.elapsedMs} ms`);
     });
 
     it("still reports the other checks when the identity check times out (only an unusable subscription hides them)", async () => {

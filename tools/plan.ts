@@ -8,7 +8,11 @@ import * as path from "path";
 import { parse } from "yaml";
 import { ConfigError, PROJECT } from "../lib/config";
 import { DATA_ACCESS_ROLES, KEY_ACCESS_ROLES } from "../lib/roles";
-import { DeclaredResource, Evaluation, evaluateProgram, FakeAzure, PROJECT_ROOT } from "./mockEngine";
+import type { DeclaredResource, Evaluation, FakeAzure } from "./mockEngine";
+
+// mockEngine.ts loads Pulumi's runtime (a second of start-up): only plan() needs it, so it is loaded
+// there. Preflight reads a stack's configuration through loadStackConfig without paying for it.
+const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /** Stands in for a secret the plan cannot decrypt; it meets the password rules so validation passes. */
 export const SECRET_PLACEHOLDER = "Plan-Secret-Placeholder-0";
@@ -259,6 +263,7 @@ export interface PlanResult {
 /** Evaluates the stack and renders the whole plan. */
 export async function plan(stackName: string, root = PROJECT_ROOT): Promise<PlanResult> {
     const { project, config, secretKeys } = loadStackConfig(stackName, root);
+    const { evaluateProgram } = await import("./mockEngine");
     const evaluation = await evaluateProgram(config, PLAN_AZURE, { project, stack: stackName, secretKeys });
     const header = `Plan for stack ${stackName} of ${project}: evaluated under Pulumi's mocks, with no Azure, no Pulumi CLI and no network.\n`
         + "Values that Azure decides are shown <in angle brackets>; secrets as [secret].\n";

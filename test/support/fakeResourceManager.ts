@@ -4,11 +4,13 @@
 // shapes of the specs' examples/*.json. Anything else (another path, method or api-version, a
 // missing or wrong bearer token) is answered with Resource Manager's error and recorded in
 // `unexpected`, so a wrong call fails the test that made it. 429s carry Retry-After, and a retry
-// that comes early is throttled again, as Resource Manager does.
+// that comes early is throttled again, as Resource Manager does. Azure Policy's answers to
+// checkPolicyRestrictions have the shapes of the 2023-03-01 spec's examples
+// (examples/PolicyRestrictions_CheckAtSubscriptionScope*.json).
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { SUBSCRIPTION_ID, TENANT_ID } from "../harness";
-import { selfSignedCertificate } from "./selfSignedCertificate";
+import { selfSignedCertificate, TestCertificate } from "./selfSignedCertificate";
 
 export { SUBSCRIPTION_ID, TENANT_ID };
 export const USER_OBJECT_ID = "5f3c0d9e-1b2a-4c3d-8e4f-a0b1c2d3e4f5";
@@ -45,13 +47,21 @@ export interface FakeSku {
 }
 export interface FakeVm { resourceGroup: string; name: string; powerState: string; size: string; imageSku: string; adminUsername: string }
 
+/** A checkPolicyRestrictions request body, as the spec defines it (CheckRestrictionsRequest). */
+export interface PolicyQuestionBody {
+    resourceDetails: { resourceContent: Record<string, unknown> & { type: string; name?: string; location?: string; tags?: Record<string, string> }; apiVersion: string; scope?: string };
+    pendingFields?: { field: string; values?: string[] }[];
+    includeAuditEffect?: boolean;
+}
+
 /** The subscription as the fake reports it; tests change it to make a check fail. */
 export interface FakeWorld {
     /** undefined: 404 SubscriptionNotFound. */
     subscription: { displayName: string; state: string; tenantId: string } | undefined;
     /** Answer the subscription with 401: the token is for another tenant than the subscription's. */
     tokenForOtherTenant: boolean;
-    providers: Record<string, string>;
+    /** registrationState per namespace; null: the answer carries no registrationState at all. */
+    providers: Record<string, string | null>;
     /** After POST .../register, the next GET reports Registered (else it stays Registering). */
     registrationCompletes: boolean;
     permissions: Permission[];
@@ -71,9 +81,13 @@ export interface FakeWorld {
     throttle: { path: RegExp; times: number; retryAfterSeconds: number }[];
     /** How long each answer takes. */
     latencyMs: number;
+    /** Azure Policy's answer to each question (none: nothing restricted), or "forbidden" (403 for the caller). */
+    policy: ((question: PolicyQuestionBody) => object) | "forbidden";
+    /** Policy assignments by id (lower case), as Policy Assignments - Get By Id returns them. */
+    policyAssignments: Record<string, { displayName: string }>;
 }
 
-export interface Call { method: string; path: string; apiVersion: string | null; query: Record<string, string> }
+export interface Call { method: string; path: string; apiVersion: string | null; query: Record<string, string>; body?: unknown }
 
 export interface FakeResourceManager {
     endpoint: string;
@@ -90,7 +104,7 @@ export interface FakeResourceManager {
 
 const cap = (name: string, value: string): Capability => ({ name, value });
 
-function vmSku(name: string, family: string, vcpus: number, memoryGb: number, extra: Capability[] = []): FakeSku {
+export function vmSku(name: string, family: string, vcpus: number, memoryGb: number, extra: Capability[] = []): FakeSku {
     return {
         resourceType: "virtualMachines",
         name,
@@ -151,11 +165,13 @@ export function healthyWorld(): FakeWorld {
         vms: [],
         throttle: [],
         latencyMs: 0,
+        policy: () => ({ fieldRestrictions: [], contentEvaluationResult: { policyEvaluations: [] } }),
+        policyAssignments: {},
     };
 }
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
-type Handler = (world: FakeWorld, match: RegExpExecArray, query: URLSearchParams) => Reply;
+type Handler = (world: FakeWorld, match: RegExpExecArray, query: URLSearchParams, body: unknown) => Reply;
 
 const armError = (status: number, code: string, message: string): Reply => ({ status, body: { error: { code, message } } });
 
@@ -176,9 +192,10 @@ const ROUTES: { method: string; path: RegExp; apiVersion: string; name: string; 
     {
         name: "Providers_Get", method: "GET", path: new RegExp(`^${S}/providers/(Microsoft\\.[A-Za-z]+)$`), apiVersion: "2025-04-01",
         handle: (world, m) => {
-            const state = world.providers[m[2]] ?? "NotRegistered";
+            const state = m[2] in world.providers ? world.providers[m[2]] : "NotRegistered";
             if (state === "Registering" && world.registrationCompletes) world.providers[m[2]] = "Registered";
-            return { status: 200, body: { id: `/subscriptions/${m[1]}/providers/${m[2]}`, namespace: m[2], registrationState: state, registrationPolicy: "RegistrationRequired", resourceTypes: [] } };
+            const registration = state === null ? {} : { registrationState: state };
+            return { status: 200, body: { id: `/subscriptions/${m[1]}/providers/${m[2]}`, namespace: m[2], ...registration, registrationPolicy: "RegistrationRequired", resourceTypes: [] } };
         },
     },
     {
@@ -203,6 +220,29 @@ const ROUTES: { method: string; path: RegExp; apiVersion: string; name: string; 
         handle: (world, _m, query) => world.eligibleRoles === "forbidden"
             ? armError(403, "AadPremiumLicenseRequired", "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.")
             : query.get("$filter") === "asTarget()" ? { status: 200, body: { value: world.eligibleRoles } } : armError(400, "BadRequest", "expected $filter=asTarget()"),
+    },
+    {
+        name: "PolicyRestrictions_CheckAtSubscriptionScope", method: "POST", path: new RegExp(`^${S}/providers/Microsoft\\.PolicyInsights/checkPolicyRestrictions$`), apiVersion: "2023-03-01",
+        handle: (world, _m, _query, body) => {
+            const problem = policyQuestionProblem(body);
+            if (problem) return armError(400, "InvalidRequestContent", problem);
+            if (world.policy === "forbidden") {
+                return armError(403, "AuthorizationFailed", "The client does not have authorization to perform action 'Microsoft.PolicyInsights/checkPolicyRestrictions/action'.");
+            }
+            return { status: 200, body: world.policy(body as PolicyQuestionBody) };
+        },
+    },
+    {
+        name: "PolicyAssignments_GetById", method: "GET", path: /^(\/subscriptions\/[^/]+|\/providers\/Microsoft\.Management\/managementGroups\/[^/]+)\/providers\/microsoft\.authorization\/policyAssignments\/[^/]+$/i, apiVersion: "2023-04-01",
+        handle: (world, m) => {
+            const id = m[0];
+            const assignment = world.policyAssignments[id.toLowerCase()];
+            if (!assignment) return armError(404, "PolicyAssignmentNotFound", `The policy assignment '${id.split("/").pop()}' is not found.`);
+            return { status: 200, body: {
+                properties: { displayName: assignment.displayName, policyDefinitionId: "/providers/Microsoft.Authorization/policyDefinitions/e56962a6-4747-49cd-b67b-bf8b01975c4c", notScopes: [], parameters: {}, enforcementMode: "Default", scope: m[1] },
+                id, type: "Microsoft.Authorization/policyAssignments", name: id.split("/").pop(),
+            } };
+        },
     },
     {
         name: "ResourceSkus_List", method: "GET", path: new RegExp(`^${S}/providers/Microsoft\\.Compute/skus$`), apiVersion: "2021-07-01",
@@ -314,8 +354,19 @@ export function vmId(subscriptionId: string, vm: Pick<FakeVm, "resourceGroup" | 
     return `/subscriptions/${subscriptionId}/resourceGroups/${vm.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${vm.name}`;
 }
 
-export async function startFakeResourceManager(world: FakeWorld = healthyWorld()): Promise<FakeResourceManager> {
-    const tls = selfSignedCertificate();
+/** What Resource Manager would refuse in a checkPolicyRestrictions body (CheckRestrictionsRequest's required fields). */
+function policyQuestionProblem(body: unknown): string | undefined {
+    const question = body as Partial<PolicyQuestionBody> | undefined;
+    const content = question?.resourceDetails?.resourceContent;
+    if (!content || typeof content !== "object") return "resourceDetails.resourceContent is required";
+    if (typeof content.type !== "string") return "resourceDetails.resourceContent.type is required";
+    if (question?.resourceDetails?.apiVersion !== undefined && typeof question.resourceDetails.apiVersion !== "string") return "resourceDetails.apiVersion must be a string";
+    if ((question?.pendingFields ?? []).some((f) => typeof f.field !== "string")) return "pendingFields[].field is required";
+    return undefined;
+}
+
+/** `tls`: the certificate to serve (a child process reaching the fake as management.azure.com needs that name in it). */
+export async function startFakeResourceManager(world: FakeWorld = healthyWorld(), tls: TestCertificate = selfSignedCertificate()): Promise<FakeResourceManager> {
     const calls: Call[] = [];
     const unexpected: string[] = [];
     const earlyRetries: string[] = [];
@@ -334,8 +385,17 @@ export async function startFakeResourceManager(world: FakeWorld = healthyWorld()
                 response.end(body === undefined ? "" : JSON.stringify(body));
             }, world.latencyMs);
         };
-        request.resume();
+        const chunks: Buffer[] = [];
+        request.on("data", (chunk: Buffer) => chunks.push(chunk));
         request.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            let body: unknown;
+            try {
+                body = text ? JSON.parse(text) : undefined;
+            } catch {
+                body = text;
+            }
+            if (body !== undefined) call.body = body;
             if (request.headers.authorization !== `Bearer ${FAKE_TOKEN}`) {
                 unexpected.push(`${method} ${url.pathname}: no or wrong bearer token`);
                 return send(armError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."));
@@ -364,7 +424,9 @@ export async function startFakeResourceManager(world: FakeWorld = healthyWorld()
                 throttledUntil.set(key, Date.now() + retryAfterSeconds * 1000);
                 return send({ ...armError(429, "TooManyRequests", "Too many requests; retry later."), headers: { "retry-after": String(retryAfterSeconds) } });
             }
-            send(route.handle(world, route.path.exec(url.pathname) as RegExpExecArray, url.searchParams));
+            const reply = route.handle(world, route.path.exec(url.pathname) as RegExpExecArray, url.searchParams, body);
+            if (reply.status === 400) unexpected.push(`${route.name}: ${JSON.stringify(reply.body)}`);
+            send(reply);
         });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -1,6 +1,7 @@
 // A throwaway TLS certificate for a loopback test server, made at test time with node:crypto alone:
 // no private key is ever committed, and no openssl binary is needed (Windows and macOS included).
-// The certificate is self-signed, valid for 127.0.0.1 only (subjectAltName IP), for one day.
+// The certificate is self-signed, valid for 127.0.0.1 (subjectAltName IP) and any DNS names asked
+// for (a child process that reaches a loopback fake under Azure's host names), for one day.
 import * as crypto from "node:crypto";
 
 /** DER: tag, definite length, contents. */
@@ -55,8 +56,8 @@ export interface TestCertificate {
     key: string;
 }
 
-/** An ECDSA P-256 certificate for 127.0.0.1, signed by its own key. */
-export function selfSignedCertificate(): TestCertificate {
+/** An ECDSA P-256 certificate for 127.0.0.1 (and `dnsNames`), signed by its own key. */
+export function selfSignedCertificate(dnsNames: readonly string[] = []): TestCertificate {
     const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });
     const ecdsaWithSha256 = sequence(oid("1.2.840.10045.4.3.2"));
     const name = sequence(set(sequence(oid("2.5.4.3"), utf8String("127.0.0.1"))));
@@ -64,8 +65,8 @@ export function selfSignedCertificate(): TestCertificate {
     const extensions = sequence(
         // basicConstraints (critical): a CA, so that clients may trust it as their one anchor.
         sequence(oid("2.5.29.19"), boolean(true), octetString(sequence(boolean(true)))),
-        // subjectAltName: iPAddress [7] 127.0.0.1, what TLS clients match a loopback URL against.
-        sequence(oid("2.5.29.17"), octetString(sequence(der(0x87, Buffer.from([127, 0, 0, 1]))))),
+        // subjectAltName: iPAddress [7] 127.0.0.1, what TLS clients match a loopback URL against; dNSName [2] each name.
+        sequence(oid("2.5.29.17"), octetString(sequence(der(0x87, Buffer.from([127, 0, 0, 1])), ...dnsNames.map((name) => der(0x82, Buffer.from(name, "ascii")))))),
     );
     const tbs = sequence(
         explicit(0, integer(Buffer.from([2]))),

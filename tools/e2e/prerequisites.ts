@@ -52,7 +52,7 @@ export function checkPrerequisites(machine: Machine): Prerequisites {
  */
 export async function signInForRun(plan: SignInPlan, runAz: AzRunner, env: NodeJS.ProcessEnv, httpClient?: HttpClient): Promise<{ signIn: SignIn } | { missing: string }> {
     try {
-        return { signIn: await resolveSignIn(plan, runAz, env, httpClient) };
+        return { signIn: await resolveSignIn(plan, runAz, env, { httpClient }) };
     } catch (error) {
         if (error instanceof SignInError) return { missing: `a usable Azure sign-in (${error.message})` };
         throw error;

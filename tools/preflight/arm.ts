@@ -1,7 +1,8 @@
 // Resource Manager clients for preflight: the official Azure SDK clients, all on one HTTPS endpoint
 // (the stack's cloud), with the SDK's retry policies (429 and 503 honour Retry-After), a guard that
-// lets nothing but reads through (and provider registration, only under --fix), and a note of any
-// throttling, so that a timeout can say why. Tests point `endpoint` at a loopback HTTPS fake.
+// lets nothing but reads through (plus Azure Policy's "what would you deny" question, which changes
+// nothing, and provider registration, only under --fix), and a note of any throttling, so that a
+// timeout can say why. Tests point `endpoint` at a loopback HTTPS fake.
 import type { Agent } from "node:https";
 import { AuthorizationManagementClient } from "@azure/arm-authorization";
 import { ComputeManagementClient } from "@azure/arm-compute";
@@ -10,7 +11,7 @@ import { FeatureClient } from "@azure/arm-features";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import { SubscriptionClient } from "@azure/arm-resources-subscriptions";
 import type { TokenCredential } from "@azure/core-auth";
-import { createPipelineRequest, isRestError, PipelinePolicy, RestError } from "@azure/core-rest-pipeline";
+import { createHttpHeaders, createPipelineRequest, isRestError, PipelinePolicy, RestError } from "@azure/core-rest-pipeline";
 import { firstLine } from "./signIn";
 
 export interface ArmConnection {
@@ -35,16 +36,19 @@ export function checkEndpoint(endpoint: string): string {
 }
 
 const REGISTER_PATH = /^\/subscriptions\/[^/]+\/providers\/[^/]+\/register$/i;
+/** Policy Insights "Policy Restrictions" at subscription or resource-group scope: evaluates a body, changes nothing. */
+const POLICY_RESTRICTIONS_PATH = /^\/subscriptions\/[^/]+(\/resourceGroups\/[^/]+)?\/providers\/Microsoft\.PolicyInsights\/checkPolicyRestrictions$/i;
 
-/** Lets reads through; provider registration only when --fix allowed it; anything else is a bug here. */
-function readOnlyGuard(allowRegistration: boolean): PipelinePolicy {
+/** Lets reads and the policy question through; provider registration only when --fix allowed it; anything else is a bug here. */
+export function readOnlyGuard(allowRegistration: boolean): PipelinePolicy {
     return {
         name: "preflightReadOnlyGuard",
         async sendRequest(request, next) {
             const method = request.method.toUpperCase();
             const path = new URL(request.url).pathname;
             const registration = method === "POST" && REGISTER_PATH.test(path);
-            if (method !== "GET" && method !== "HEAD" && !(registration && allowRegistration)) {
+            const policyQuestion = method === "POST" && POLICY_RESTRICTIONS_PATH.test(path);
+            if (method !== "GET" && method !== "HEAD" && !policyQuestion && !(registration && allowRegistration)) {
                 throw new Error(`preflight is read-only: refused ${method} ${path}${registration ? " (provider registration needs --fix)" : ""}`);
             }
             return next(request);
@@ -116,25 +120,46 @@ export class ArmClients {
 
     /**
      * GET a Resource Manager list that no SDK client method covers (the caller's permissions at
-     * subscription scope: the SDK has them per resource group and per resource only), through the
-     * authorization client's pipeline, following nextLink.
+     * subscription scope: the SDK has them per resource group and per resource only), following nextLink.
      */
     async listRaw<T>(path: string, apiVersion: string, abortSignal: AbortSignal): Promise<T[]> {
         const items: T[] = [];
-        let url: string | undefined = `${checkEndpoint(this.connection.endpoint)}${path}?api-version=${apiVersion}`;
+        let url: string | undefined = this.url(path, apiVersion);
         while (url) {
-            const request = createPipelineRequest({ url, method: "GET", abortSignal, agent: this.connection.agent });
-            const response = await this.authorization.sendRequest(request);
-            const body = parseJson(response.bodyAsText ?? undefined);
-            if (response.status !== 200) {
-                const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
-                throw new RestError(error?.message ?? `Resource Manager answered ${response.status}`, { code: error?.code, statusCode: response.status, request, response });
-            }
-            const page = body as { value?: T[]; nextLink?: string | null };
+            const page: { value?: T[]; nextLink?: string | null } = await this.send("GET", url, abortSignal);
             items.push(...(page.value ?? []));
             url = page.nextLink ?? undefined;
         }
         return items;
+    }
+
+    /** GET one resource by its id (a policy assignment: @azure/arm-policy is not a dependency for one read). */
+    getRaw<T>(id: string, apiVersion: string, abortSignal: AbortSignal): Promise<T> {
+        return this.send("GET", this.url(id, apiVersion), abortSignal);
+    }
+
+    /** POST a question that changes nothing (Policy Restrictions; the guard refuses any other POST). */
+    postRaw<T>(path: string, apiVersion: string, body: unknown, abortSignal: AbortSignal): Promise<T> {
+        return this.send("POST", this.url(path, apiVersion), abortSignal, body);
+    }
+
+    private url(path: string, apiVersion: string): string {
+        return `${checkEndpoint(this.connection.endpoint)}${path}?api-version=${apiVersion}`;
+    }
+
+    /** Through the authorization client's pipeline: the same token, retries, guard and throttling note as the SDK calls. */
+    private async send<T>(method: "GET" | "POST", url: string, abortSignal: AbortSignal, body?: unknown): Promise<T> {
+        const request = createPipelineRequest({
+            url, method, abortSignal, agent: this.connection.agent,
+            ...(body === undefined ? {} : { body: JSON.stringify(body), headers: createHttpHeaders({ "content-type": "application/json" }) }),
+        });
+        const response = await this.authorization.sendRequest(request);
+        const parsed = parseJson(response.bodyAsText ?? undefined);
+        if (response.status !== 200) {
+            const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+            throw new RestError(error?.message ?? `Resource Manager answered ${response.status}`, { code: error?.code, statusCode: response.status, request, response });
+        }
+        return parsed as T;
     }
 }
 

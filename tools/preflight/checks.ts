@@ -5,6 +5,7 @@ import type { ResourceSku } from "@azure/arm-compute";
 import { RESOURCE_MANAGER_ENDPOINTS, StackConfig, WINDOWS_IMAGE_SKUS } from "../../lib/config";
 import { renderKeyFetchScript } from "../../lib/keyFetchScript";
 import { ArmClients, armCode, describeError, statusOf } from "./arm";
+import type { DeclaredAzureResource } from "./declared";
 import type { DeployedStack, DeployedVm, StackLookup } from "./existingStack";
 import { denyingAssignments, DenyAssignment, evaluateActions, Permission } from "./permissions";
 import {
@@ -15,6 +16,7 @@ import {
     SQL_ROLE_ASSIGNMENT_WRITE,
     WINDOWS_IMAGE,
 } from "./requirements";
+import { checkPolicy } from "./policy";
 import type { Principal, SignIn } from "./signIn";
 
 export type CheckStatus = "pass" | "fail" | "warning" | "skipped";
@@ -24,6 +26,8 @@ export interface CheckOutcome {
     message: string;
     /** The command or config key that fixes a failure (or settles a warning). */
     remedy?: string;
+    /** Structured detail for --json (the policy check's findings). */
+    findings?: readonly object[];
 }
 
 export interface CheckContext {
@@ -41,6 +45,8 @@ export interface CheckContext {
     regionSkus(): Promise<ResourceSku[]>;
     /** The already-deployed stack, if preflight can find it. */
     deployed(): Promise<StackLookup>;
+    /** The Azure resources the program declares for this stack (the plan's evaluation under mocks). */
+    declaredResources(): Promise<DeclaredAzureResource[]>;
 }
 
 export interface Check {
@@ -99,6 +105,8 @@ const identity: Check = {
 };
 
 // 2. Resource providers registered (azure-native does not register them; Terraform does).
+/** A provider whose answer has no registrationState: not known to be registered, so not counted as registered. */
+const NOT_REPORTED = "of unknown state (no registrationState in Resource Manager's answer)";
 const providers: Check = {
     id: "providers",
     title: "Resource providers registered",
@@ -107,7 +115,7 @@ const providers: Check = {
         const state = new Map<string, string>();
         await Promise.all(required.map(async ({ name }) => {
             const provider = await clients.resources.providers.get(name, { abortSignal: signal });
-            state.set(name, provider.registrationState ?? "Unknown");
+            state.set(name, provider.registrationState ?? NOT_REPORTED);
         }));
         const missing = required.filter(({ name }) => state.get(name) !== "Registered" && state.get(name) !== "Registering");
         const registeredNow: string[] = [];
@@ -128,7 +136,7 @@ const providers: Check = {
             await delay(pollIntervalMs, signal);
             await Promise.all(required.filter(({ name }) => state.get(name) === "Registering").map(async ({ name }) => {
                 const provider = await clients.resources.providers.get(name, { abortSignal: signal });
-                state.set(name, provider.registrationState ?? "Unknown");
+                state.set(name, provider.registrationState ?? NOT_REPORTED);
             }));
         }
         const notRegistered = required.filter(({ name }) => state.get(name) !== "Registered" && state.get(name) !== "Registering");
@@ -200,6 +208,18 @@ const permissions: Check = {
         const outcome = `${who} may perform all ${required.length} actions the stack needs, ${roleWrite} included`;
         if ("error" in denies) return warning(`${outcome}; deny assignments could not be read (${describeError(denies.error)}), and one could still block them`);
         return pass(`${outcome}; no deny assignment blocks them`);
+    },
+};
+
+// 3b. Azure Policy would not refuse what the stack declares (policy.ts).
+const policy: Check = {
+    id: "policy",
+    title: "Azure Policy allows what the stack declares",
+    async run({ clients, config, signIn, principal, signal, declaredResources }) {
+        const declared = await declaredResources();
+        const known = { subscriptionId: signIn.subscriptionId, tenantId: principal.tenantId };
+        const outcome = await checkPolicy(clients, signIn.subscriptionId, declared, known, config, signal);
+        return { status: outcome.status, message: outcome.message, remedy: outcome.remedy, findings: outcome.findings.length > 0 ? outcome.findings : undefined };
     },
 };
 
@@ -287,9 +307,14 @@ const vcpuQuota: Check = {
         if (!sku || !familyName) return skipped(`${config.vmSize} is not offered in ${config.location} (see vm-size)`);
         const vcpus = Number(capability(sku, "vCPUs") ?? "0");
         const existing = await deployed();
-        if (existing.found && existing.stack.vm && sameName(existing.stack.vm.size, config.vmSize)) {
-            return pass(`the stack's VM ${existing.stack.vm.name} already holds its ${vcpus} ${sku.family} vCPUs`);
+        const deployedVm = existing.found ? existing.stack.vm : undefined;
+        // Only a VM of this very size holds this size's cores. A resize is checked as if the VM were
+        // new: its current cores are not counted as freed, so preflight never passes a resize that
+        // Azure's quota check refuses (it may fail one that Azure would allow near the limit).
+        if (deployedVm && sameName(deployedVm.size, config.vmSize)) {
+            return pass(`the stack's VM ${deployedVm.name} already holds its ${vcpus} ${sku.family} vCPUs`);
         }
+        const resize = deployedVm?.size ? ` (resizing VM ${deployedVm.name} from ${deployedVm.size})` : "";
         const usages = await listAll(clients.compute.usage.list(config.location, { abortSignal: signal }));
         const family = usages.find((u) => sameName(u.name?.value, familyName));
         const regional = usages.find((u) => sameName(u.name?.value, "cores"));
@@ -300,11 +325,11 @@ const vcpuQuota: Check = {
         }
         const found = [family && describe(sku.family, family), regional && describe("regional", regional)].filter(Boolean).join(", ");
         if (short.length > 0) {
-            return fail(`no room for ${config.vmSize} in ${config.location}: ${short.join("; ")}`,
+            return fail(`no room for ${config.vmSize} in ${config.location}${resize}: ${short.join("; ")}`,
                 `request more vCPUs for ${sku.family} in ${config.location} (Azure portal: Quotas > Compute), or choose a smaller size: pulumi config set vmSize <size>`);
         }
         if (!family || !regional) return warning(`${found || "no usage reported"}; ${!family ? `no quota entry for ${sku.family}` : "no regional total"}`);
-        return pass(`room for ${vcpus} more: ${found}`);
+        return pass(`room for ${vcpus} more${resize}: ${found}`);
     },
 };
 
@@ -494,4 +519,4 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** In the order they print. */
-export const CHECKS: readonly Check[] = [identity, providers, permissions, vmSize, vcpuQuota, image, encryptionAtHost, cosmosRegion, cosmosFreeTier, vmRunning];
+export const CHECKS: readonly Check[] = [identity, providers, permissions, policy, vmSize, vcpuQuota, image, encryptionAtHost, cosmosRegion, cosmosFreeTier, vmRunning];

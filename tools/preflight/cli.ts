@@ -3,23 +3,31 @@
 // Manager calls before `pulumi up` runs into them minutes in. Reads the stack's configuration as
 // `npm run plan` does, signs in as `pulumi up` would (signIn.ts), runs the checks (checks.ts) at once,
 // prints one line per check and exits 0 (no failure), 1 (a check failed) or 2 (preflight could not run).
+// --timeout bounds the whole run, sign-in included. Start-up matters (`npm run preflight` should
+// answer in about two seconds): the program's evaluation for the policy check starts in a worker
+// thread first, and the Azure SDKs load only after it has started.
 import type { Agent } from "node:https";
 import * as os from "node:os";
+import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { CredentialUnavailableError } from "@azure/identity";
-import { ConfigError, parseConfig, RESOURCE_MANAGER_ENDPOINTS, StackConfig } from "../../lib/config";
-import { loadStackConfig } from "../plan";
-import { PROJECT_ROOT } from "../mockEngine";
-import { findLocalState } from "./existingStack";
-import { PreflightReport, runPreflight, UnreachableError } from "./run";
-import { azureCli, firstLine, LOGIN_HINT, planSignIn, principalFromToken, resolveSignIn, SignIn, SignInError, SignInPlan } from "./signIn";
+import type { StackConfig } from "../../lib/config";
+import { DeclaredEvaluation, declaredResourcesInWorker } from "./declared";
+import type { PreflightReport } from "./run";
+import type { SignIn, SignInPlan } from "./signIn";
+import type { SignInBounds } from "./signInHttp";
 
 export const USAGE = `usage: npm run preflight [-- [--stack NAME] [--fix] [--json] [--resource-group NAME] [--timeout SECONDS]]
   --stack NAME           the stack whose Pulumi.NAME.yaml to check (default: dev)
   --fix                  register missing resource providers (the only change preflight makes)
-  --json                 print the results as JSON (for CI)
+  --json                 print the results as JSON (for CI: npm run --silent preflight -- --json)
   --resource-group NAME  the deployed stack's resource group, when its state is not in a local backend
-  --timeout SECONDS      time limit per check (default: 30)`;
+  --timeout SECONDS      time limit for the whole run, sign-in included (default: 30)`;
+
+/** The project directory (tools/preflight/../..). */
+const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+/** Sign-in's limits for one run: the run's abort signal, what is pending, and the time left. */
+export type RunBounds = SignInBounds & { timeoutMs: number };
 
 export interface PreflightDependencies {
     env: NodeJS.ProcessEnv;
@@ -28,8 +36,10 @@ export interface PreflightDependencies {
     home: string;
     stdout(text: string): void;
     stderr(text: string): void;
-    /** Signs in as `pulumi up` would. Tests inject a fake credential here. */
-    signIn(plan: SignInPlan): Promise<SignIn>;
+    /** Signs in as `pulumi up` would, within the run's bounds. Tests inject a fake credential here. */
+    signIn(plan: SignInPlan, bounds: RunBounds): Promise<SignIn>;
+    /** Starts evaluating the program for a stack (the plan's evaluation): the policy check's resource bodies. */
+    declaredResources(stack: string, root: string): DeclaredEvaluation;
     /** Tests only: a loopback HTTPS Resource Manager and the TLS agent that trusts it. Production uses the stack's cloud. */
     resourceManager?: { endpoint: string; agent: Agent };
     retryDelayInMs: number;
@@ -44,7 +54,11 @@ export function defaultDependencies(): PreflightDependencies {
         home: os.homedir(),
         stdout: (text) => process.stdout.write(text),
         stderr: (text) => process.stderr.write(text),
-        signIn: (plan) => resolveSignIn(plan, azureCli(process.env), process.env),
+        signIn: async (plan, bounds) => {
+            const { azureCli, resolveSignIn } = await import("./signIn");
+            return resolveSignIn(plan, azureCli(process.env, bounds.timeoutMs, bounds), process.env, bounds);
+        },
+        declaredResources: declaredResourcesInWorker,
         retryDelayInMs: 800,
         pollIntervalMs: 5000,
         now: () => Date.now(),
@@ -79,6 +93,28 @@ function parseOptions(argv: string[]): Options | { help: true } {
     return { stack: values.stack ?? positionals[0] ?? "dev", fix: values.fix, json: values.json, resourceGroup: values["resource-group"], timeoutMs: seconds * 1000 };
 }
 
+/** The run's time ran out while waiting for `what`. */
+class StallError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "StallError";
+    }
+}
+
+/** Settles as the work does, or rejects with a StallError the moment the run's time is up. */
+function withinRun<T>(work: Promise<T>, signal: AbortSignal, stalled: () => string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+        // Runs as the signal aborts, before the aborted requests settle: what was pending is still known.
+        const onAbort = () => reject(new StallError(stalled()));
+        if (signal.aborted) return onAbort();
+        signal.addEventListener("abort", onAbort, { once: true });
+        work.then(
+            (value) => { signal.removeEventListener("abort", onAbort); resolve(value); },
+            (error: unknown) => { signal.removeEventListener("abort", onAbort); reject(error); },
+        );
+    });
+}
+
 export async function main(argv: string[], deps: PreflightDependencies = defaultDependencies()): Promise<number> {
     let options: Options | { help: true };
     try {
@@ -91,12 +127,40 @@ export async function main(argv: string[], deps: PreflightDependencies = default
         deps.stdout(`${USAGE}\n`);
         return 0;
     }
+    // The evaluation is CPU work for a second or more: it starts first, beside everything else.
+    const declared = deps.declaredResources(options.stack, deps.root);
+    // The run's clock starts once the code is loaded: a timer cannot fire while modules load.
+    const modules = await loadModules();
+    const started = deps.now();
+    const run = new AbortController();
+    const timer = setTimeout(() => run.abort(), options.timeoutMs);
+    try {
+        return await preflight(options, deps, modules, { started, deadline: started + options.timeoutMs, signal: run.signal, declared });
+    } finally {
+        clearTimeout(timer);
+        // Whatever is still in flight (a request that lost the race) ends now.
+        run.abort();
+        declared.stop();
+    }
+}
+
+/** What a run needs beyond the command line, loaded after the evaluation's worker has started. */
+async function loadModules() {
+    const [plan, config, signIn, signInHttp, existingStack, run] = await Promise.all([
+        import("../plan"), import("../../lib/config"), import("./signIn"), import("./signInHttp"), import("./existingStack"), import("./run"),
+    ]);
+    return { ...plan, ...config, ...signIn, ...signInHttp, ...existingStack, ...run };
+}
+
+async function preflight(options: Options, deps: PreflightDependencies, modules: Awaited<ReturnType<typeof loadModules>>, run: { started: number; deadline: number; signal: AbortSignal; declared: DeclaredEvaluation }): Promise<number> {
     const json = options.json;
     const stop = (message: string): number => {
         if (json) deps.stdout(`${JSON.stringify({ stack: options.stack, ok: false, error: message })}\n`);
         else deps.stderr(`preflight: ${message}\n`);
         return 2;
     };
+    const { loadStackConfig, ConfigError, parseConfig, RESOURCE_MANAGER_ENDPOINTS, oneTokenPerScope, PendingWork, findLocalState, runPreflight, UnreachableError } = modules;
+    const { planSignIn, describeSignInFailure, describeMethod, signInHint, SignInError, principalFromToken, firstLine } = modules;
 
     let config: StackConfig;
     let rawConfig: Record<string, string>;
@@ -110,20 +174,32 @@ export async function main(argv: string[], deps: PreflightDependencies = default
         return stop(error instanceof Error ? error.message : String(error));
     }
 
+    let plan: SignInPlan;
+    try {
+        plan = planSignIn(rawConfig, secretKeys, deps.env);
+    } catch (error) {
+        return stop(describeSignInFailure(error, { kind: "azure-cli" }));
+    }
+    const pending = new PendingWork();
+    const seconds = (options.timeoutMs / 1000).toString();
+    const stalled = () => {
+        const what = pending.latest() ?? (plan.method.kind === "azure-cli" ? "the Azure CLI (az account get-access-token)" : "Entra ID");
+        return `no answer within ${seconds} s from ${what} while signing in with ${describeMethod(plan.method)}: check the network, proxy (HTTPS_PROXY) and firewall, or allow more time (--timeout ${2 * Number(seconds)})`;
+    };
     let signIn: SignIn;
     let token: string;
+    const scope = (cloud: SignIn["cloud"]) => `${RESOURCE_MANAGER_ENDPOINTS[cloud]}.default`;
     try {
-        const plan = planSignIn(rawConfig, secretKeys, deps.env);
-        signIn = await deps.signIn(plan);
-        const accessToken = await signIn.credential.getToken(`${RESOURCE_MANAGER_ENDPOINTS[signIn.cloud]}.default`);
-        if (!accessToken) throw new SignInError(`not signed in to Azure: ${LOGIN_HINT}`, true);
+        const bounds = { signal: run.signal, pending, timeoutMs: Math.max(1, run.deadline - deps.now()) };
+        const resolved = await withinRun(deps.signIn(plan, bounds), run.signal, stalled);
+        // One credential and one token per scope for the whole run: every check's client shares it.
+        signIn = { ...resolved, credential: oneTokenPerScope(resolved.credential) };
+        const accessToken = await withinRun(signIn.credential.getToken(scope(signIn.cloud)), run.signal, stalled);
+        if (!accessToken) throw new SignInError(`not signed in to Azure: ${signInHint(plan.method)}`, true);
         token = accessToken.token;
     } catch (error) {
-        if (error instanceof SignInError) return stop(error.message);
-        if (error instanceof CredentialUnavailableError || (error as { name?: string }).name === "CredentialUnavailableError") {
-            return stop(`not signed in to Azure (${firstLine((error as Error).message)}): ${LOGIN_HINT}`);
-        }
-        return stop(`sign-in failed: ${firstLine(error instanceof Error ? error.message : String(error))}`);
+        if (error instanceof StallError) return stop(error.message);
+        return stop(describeSignInFailure(error, plan.method));
     }
 
     let report: PreflightReport;
@@ -139,12 +215,15 @@ export async function main(argv: string[], deps: PreflightDependencies = default
             fix: options.fix,
             resourceGroup: options.resourceGroup,
             localLookup: () => findLocalState(project, options.stack, deps.env, deps.home),
+            declaredResources: () => run.declared.result,
             timeoutMs: options.timeoutMs,
+            started: run.started,
+            deadline: run.deadline,
             pollIntervalMs: deps.pollIntervalMs,
             now: deps.now,
             connection: {
                 endpoint,
-                scope: `${RESOURCE_MANAGER_ENDPOINTS[signIn.cloud]}.default`,
+                scope: scope(signIn.cloud),
                 credential: signIn.credential,
                 subscriptionId: signIn.subscriptionId,
                 agent: deps.resourceManager?.agent,
@@ -182,5 +261,9 @@ if (require.main === module) {
     main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: unknown) => {
         process.stderr.write(`preflight: ${error instanceof Error ? error.message : String(error)}\n`);
         process.exitCode = 2;
+    }).finally(() => {
+        // Preflight has answered and stopped what it started; a socket or timer some library keeps
+        // must not keep the process alive past its answer (an unref'd timer fires only if one does).
+        setTimeout(() => process.exit(), 1000).unref();
     });
 }

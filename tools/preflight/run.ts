@@ -1,6 +1,9 @@
-// Runs the checks: all at once, each with its own time limit and its own Resource Manager clients
-// (so that a throttled check reports its own Retry-After), and collects one result per check.
+// Runs the checks: all at once, each with its own Resource Manager clients (so that a throttled
+// check reports its own Retry-After) and the time left of the run's limit (--timeout bounds the
+// whole run, sign-in included), and collects one result per check.
+import { setMaxListeners } from "node:events";
 import type { StackConfig } from "../../lib/config";
+import type { DeclaredAzureResource } from "./declared";
 import { ArmClients, ArmConnection, describeError, isAbort, isUnreachable, statusOf } from "./arm";
 import { Check, CHECKS, CheckContext, CheckOutcome, CheckStatus, listAll, listRegionSkus } from "./checks";
 import type { DeployedStack, StackLookup } from "./existingStack";
@@ -38,7 +41,13 @@ export interface PreflightRun {
     resourceGroup?: string;
     /** The local-state lookup (existingStack.ts), used without --resource-group. */
     localLookup(): StackLookup;
+    /** The resources the program declares (the plan's evaluation), for the policy check. */
+    declaredResources(): Promise<DeclaredAzureResource[]>;
+    /** --timeout, for messages. */
     timeoutMs: number;
+    /** When the run began (sign-in included) and when its time is up (epoch ms): every check ends by then. */
+    started: number;
+    deadline: number;
     pollIntervalMs: number;
     now(): number;
     checks?: readonly Check[];
@@ -53,12 +62,13 @@ export class UnreachableError extends Error {
 }
 
 export async function runPreflight(run: PreflightRun): Promise<PreflightReport> {
-    const started = run.now();
-    const deadline = started + run.timeoutMs;
-    // Data more than one check needs is fetched once, under its own time limit.
+    const { started, deadline } = run;
+    const timeLeft = () => Math.max(0, deadline - run.now());
+    // Data more than one check needs is fetched once, within the run's time.
     const shared = new ArmClients(run.connection);
     const sharedAbort = new AbortController();
-    const sharedTimer = setTimeout(() => sharedAbort.abort(timeoutReason(run.timeoutMs)), run.timeoutMs);
+    setMaxListeners(100, sharedAbort.signal);
+    const sharedTimer = setTimeout(() => sharedAbort.abort(timeoutReason(run.timeoutMs)), timeLeft());
     const once = <T>(fetch: () => Promise<T>): () => Promise<T> => {
         let promise: Promise<T> | undefined;
         return () => (promise ??= fetch());
@@ -71,7 +81,9 @@ export async function runPreflight(run: PreflightRun): Promise<PreflightReport> 
     const runOne = async (check: Check): Promise<CheckResult & { unreachable?: string; errored?: boolean }> => {
         const checkStarted = run.now();
         const abort = new AbortController();
-        const timer = setTimeout(() => abort.abort(timeoutReason(run.timeoutMs)), run.timeoutMs);
+        // A check may have many requests in flight on its signal (the policy check: one per resource).
+        setMaxListeners(100, abort.signal);
+        const timer = setTimeout(() => abort.abort(timeoutReason(run.timeoutMs)), timeLeft());
         const clients = new ArmClients(run.connection);
         const context: CheckContext = {
             config: run.config,
@@ -84,6 +96,7 @@ export async function runPreflight(run: PreflightRun): Promise<PreflightReport> 
             pollIntervalMs: run.pollIntervalMs,
             regionSkus: () => untilAborted(regionSkus(), abort.signal),
             deployed: () => untilAborted(deployed(), abort.signal),
+            declaredResources: () => untilAborted(run.declaredResources(), abort.signal),
         };
         const answer = (outcome: CheckOutcome) => ({ id: check.id, title: check.title, ...outcome, durationMs: run.now() - checkStarted });
         // A check that could not get its answer (timeout, refused read, unexpected error).
@@ -135,7 +148,7 @@ export async function runPreflight(run: PreflightRun): Promise<PreflightReport> 
         ok: counts.fail === 0,
         durationMs: run.now() - started,
         counts,
-        checks: results.map(({ id, title, status, message, remedy, durationMs }) => ({ id, title, status, message, remedy, durationMs })),
+        checks: results.map(({ id, title, status, message, remedy, findings, durationMs }) => ({ id, title, status, message, remedy, findings, durationMs })),
     };
 }
 

@@ -9,12 +9,15 @@
 //   6. the Azure CLI (az login)        otherwise
 // Preflight builds the same credential with @azure/identity, never DefaultAzureCredential itself:
 // its managed-identity step probes the instance metadata service (169.254.169.254). Managed
-// identity is used only when asked for explicitly (5).
+// identity is used only when asked for explicitly (5); every credential's HTTP goes through
+// signInHttp.ts, which refuses the metadata and Arc identity endpoints otherwise.
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import type { TokenCredential } from "@azure/core-auth";
 import type { HttpClient } from "@azure/core-rest-pipeline";
 import {
+    AggregateAuthenticationError,
+    AuthenticationError,
     AzureAuthorityHosts,
     AzureCliCredential,
     ChainedTokenCredential,
@@ -26,6 +29,7 @@ import {
     WorkloadIdentityCredential,
 } from "@azure/identity";
 import type { AzureCloud } from "../../lib/config";
+import { endpointOf, SignInBounds, signInHttpClient } from "./signInHttp";
 
 /** How to sign in, decided from config and environment alone (no network, no credential built). */
 export type SignInMethod =
@@ -165,17 +169,23 @@ export interface AzResult {
 
 export type AzRunner = (args: string[]) => Promise<AzResult>;
 
-/** Runs the Azure CLI found on `env`'s PATH (read-only commands only: `az account show`). */
-export function azureCli(env: NodeJS.ProcessEnv): AzRunner {
-    return (args) => new Promise((resolve) => {
-        const windows = process.platform === "win32";
-        execFile(windows ? "az.cmd" : "az", args, { env, timeout: 30_000, windowsHide: true, shell: windows, encoding: "utf8" }, (error, stdout, stderr) => {
-            const code = (error as NodeJS.ErrnoException | null)?.code;
-            // Not on PATH: ENOENT, or on Windows cmd.exe's "is not recognized".
-            const notInstalled = code === "ENOENT" || (windows && /is not recognized as an internal or external command/i.test(stderr));
-            resolve({ exitCode: error ? (typeof code === "number" ? code : 1) : 0, stdout, stderr, notInstalled });
+/**
+ * Runs the Azure CLI found on `env`'s PATH (read-only commands only: `az account show`), for at
+ * most `timeoutMs`, and stops it when `bounds.signal` aborts (the run's time is up).
+ */
+export function azureCli(env: NodeJS.ProcessEnv, timeoutMs = 30_000, bounds: SignInBounds = {}): AzRunner {
+    return (args) => {
+        const running = new Promise<AzResult>((resolve) => {
+            const windows = process.platform === "win32";
+            execFile(windows ? "az.cmd" : "az", args, { env, timeout: timeoutMs, signal: bounds.signal, windowsHide: true, shell: windows, encoding: "utf8" }, (error, stdout, stderr) => {
+                const code = (error as NodeJS.ErrnoException | null)?.code;
+                // Not on PATH: ENOENT, or on Windows cmd.exe's "is not recognized".
+                const notInstalled = code === "ENOENT" || (windows && /is not recognized as an internal or external command/i.test(stderr));
+                resolve({ exitCode: error ? (typeof code === "number" ? code : 1) : 0, stdout, stderr, notInstalled });
+            });
         });
-    });
+        return bounds.pending ? bounds.pending.track(`the Azure CLI (az ${args.slice(0, 2).join(" ")})`, running) : running;
+    };
 }
 
 export interface SignIn {
@@ -187,19 +197,28 @@ export interface SignIn {
     cloud: AzureCloud;
 }
 
+export interface SignInOptions extends SignInBounds {
+    /** Sends the credential's requests to Entra ID (default: the SDK's client); tests pass one that trusts a loopback fake. */
+    httpClient?: HttpClient;
+    /** Tests only: Entra ID's host (e.g. https://127.0.0.1:PORT) instead of the cloud's. */
+    authorityHost?: string;
+    /** The Azure CLI credential's own limit for `az account get-access-token`. */
+    timeoutMs?: number;
+}
+
 /**
  * Builds the credential for a plan; with the Azure CLI, asks it for the subscription and cloud
- * (`az account show` reads the CLI's profile: no network). `httpClient` carries the credential's
- * requests to Entra ID; tests pass one that answers in memory.
+ * (`az account show` reads the CLI's profile: no network). Every request the credential makes goes
+ * through signInHttpClient (signInHttp.ts), bounded by `options.signal`.
  */
-export async function resolveSignIn(plan: SignInPlan, runAz: AzRunner, env: NodeJS.ProcessEnv, httpClient?: HttpClient): Promise<SignIn> {
+export async function resolveSignIn(plan: SignInPlan, runAz: AzRunner, env: NodeJS.ProcessEnv, options: SignInOptions = {}): Promise<SignIn> {
     const method = plan.method;
     if (method.kind !== "azure-cli") {
         const cloud = plan.configuredCloud ?? "public";
         const subscriptionId = plan.subscriptionId;
         // planSignIn requires one for every method but the Azure CLI.
         if (!subscriptionId) throw new SignInError(`signing in with ${describeMethod(method)} needs ARM_SUBSCRIPTION_ID or azure-native:subscriptionId`);
-        return { credential: buildCredential(method, cloud, env, httpClient), method: describeMethod(method), subscriptionId, subscriptionSource: plan.subscriptionSource ?? "", cloud };
+        return { credential: buildCredential(method, cloud, env, options), method: describeMethod(method), subscriptionId, subscriptionSource: plan.subscriptionSource ?? "", cloud };
     }
     // A subscription id or name; on Windows `az` runs through cmd.exe, so nothing a shell would read.
     if (plan.subscriptionId && !/^[\w .()-]+$/.test(plan.subscriptionId)) {
@@ -228,7 +247,7 @@ export async function resolveSignIn(plan: SignInPlan, runAz: AzRunner, env: Node
         throw new SignInError(`the stack deploys to the ${plan.configuredCloud} cloud but the Azure CLI is signed in to ${account.environmentName}: az cloud set --name ${CLI_CLOUD_NAMES[plan.configuredCloud]} && az login`);
     }
     return {
-        credential: new AzureCliCredential({ tenantId: method.tenantId, subscription: account.id }),
+        credential: new AzureCliCredential({ tenantId: method.tenantId, subscription: account.id, processTimeoutInMs: options.timeoutMs }),
         method: "the Azure CLI (az login)",
         subscriptionId: account.id,
         subscriptionSource: plan.subscriptionSource ?? "az account show",
@@ -236,9 +255,12 @@ export async function resolveSignIn(plan: SignInPlan, runAz: AzRunner, env: Node
     };
 }
 
-function buildCredential(method: Exclude<SignInMethod, { kind: "azure-cli" }>, cloud: AzureCloud, env: NodeJS.ProcessEnv, httpClient?: HttpClient): TokenCredential {
-    const authorityHost = AUTHORITY_HOSTS[cloud];
-    const options = { authorityHost, httpClient };
+function buildCredential(method: Exclude<SignInMethod, { kind: "azure-cli" }>, cloud: AzureCloud, env: NodeJS.ProcessEnv, signIn: SignInOptions): TokenCredential {
+    const authorityHost = signIn.authorityHost ?? AUTHORITY_HOSTS[cloud];
+    const httpClient = signInHttpClient({ inner: signIn.httpClient, signal: signIn.signal, pending: signIn.pending, managedIdentity: method.kind === "managed-identity" });
+    // MSAL knows the three clouds' hosts; another (a test's loopback fake) would first be "validated"
+    // against login.microsoftonline.com's instance discovery. Trusting it sends nothing there.
+    const options = { authorityHost, httpClient, disableInstanceDiscovery: authorityHost !== AUTHORITY_HOSTS[cloud] };
     switch (method.kind) {
         case "client-secret":
             return new ClientSecretCredential(method.tenantId, method.clientId, method.clientSecret, options);
@@ -254,27 +276,28 @@ function buildCredential(method: Exclude<SignInMethod, { kind: "azure-cli" }>, c
             const assertion = method.assertion;
             const getAssertion = assertion.from === "token" ? async () => assertion.token
                 : assertion.from === "file" ? async () => readText(assertion.path, "ARM_OIDC_TOKEN_FILE_PATH").trim()
-                    : () => requestOidcToken(assertion.url, assertion.requestToken, assertion.audience);
+                    : () => requestOidcToken(assertion.url, assertion.requestToken, assertion.audience, signIn);
             return new ClientAssertionCredential(method.tenantId, method.clientId, getAssertion, options);
         }
         case "managed-identity":
             // Only ever reached with ARM_USE_MSI=true (or azure-native:useMsi): the user asked for it.
-            return method.clientId ? new ManagedIdentityCredential({ clientId: method.clientId }) : new ManagedIdentityCredential();
+            return method.clientId ? new ManagedIdentityCredential({ clientId: method.clientId, httpClient }) : new ManagedIdentityCredential({ httpClient });
         case "default-credential": {
             // DefaultAzureCredential's chain without its managed-identity step (which would probe IMDS).
             const chain: TokenCredential[] = [new EnvironmentCredential(options)];
             if (env.AZURE_FEDERATED_TOKEN_FILE) chain.push(new WorkloadIdentityCredential(options));
-            chain.push(new AzureCliCredential({ tenantId: method.tenantId }));
+            chain.push(new AzureCliCredential({ tenantId: method.tenantId, processTimeoutInMs: signIn.timeoutMs }));
             return new ChainedTokenCredential(...chain);
         }
     }
 }
 
 /** The OIDC token exchange GitHub Actions offers (what azure-native does with its request URL). */
-async function requestOidcToken(url: string, requestToken: string, audience: string): Promise<string> {
+async function requestOidcToken(url: string, requestToken: string, audience: string, bounds: SignInBounds): Promise<string> {
     const target = new URL(url);
     target.searchParams.set("audience", audience);
-    const response = await fetch(target, { headers: { Accept: "application/json", Authorization: `Bearer ${requestToken}` } });
+    const asking = fetch(target, { headers: { Accept: "application/json", Authorization: `Bearer ${requestToken}` }, signal: bounds.signal });
+    const response = await (bounds.pending ? bounds.pending.track(endpointOf(target.href), asking) : asking);
     if (!response.ok) throw new SignInError(`the OIDC token request to ${target.host} answered ${response.status}`);
     const body = (await response.json()) as { value?: string };
     if (!body.value) throw new SignInError(`the OIDC token request to ${target.host} returned no token`);
@@ -298,6 +321,43 @@ export function describeMethod(method: SignInMethod): string {
         case "default-credential": return "DefaultAzureCredential's chain (environment, workload identity, Azure CLI; not its managed-identity step)";
         case "azure-cli": return "the Azure CLI (az login)";
     }
+}
+
+/** How to sign in, for a method that failed: fix it, or use the Azure CLI. */
+export function signInHint(method: SignInMethod): string {
+    switch (method.kind) {
+        case "azure-cli": return LOGIN_HINT;
+        case "client-secret": return `check ARM_CLIENT_ID, ARM_CLIENT_SECRET and ARM_TENANT_ID (or their azure-native:* keys), or unset them and ${LOGIN_HINT}`;
+        case "client-certificate": return `check ARM_CLIENT_ID, ARM_TENANT_ID and the certificate in ARM_CLIENT_CERTIFICATE_PATH (PEM), or unset them and ${LOGIN_HINT}`;
+        case "oidc": return `check ARM_CLIENT_ID, ARM_TENANT_ID and the application's federated credential for this workflow, or unset ARM_USE_OIDC and ${LOGIN_HINT}`;
+        case "managed-identity": return `run on an Azure machine whose managed identity may use the subscription, or unset ARM_USE_MSI and ${LOGIN_HINT}`;
+        case "default-credential": return `set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for DefaultAzureCredential, or unset ARM_USE_DEFAULT_AZURE_CREDENTIAL and ${LOGIN_HINT}`;
+    }
+}
+
+/**
+ * One line for any way getting a token failed, always ending in how to sign in: what each step of
+ * a chain said, Entra ID's own error code, or the credential's first line.
+ */
+export function describeSignInFailure(error: unknown, method: SignInMethod): string {
+    if (error instanceof SignInError) return error.message;
+    const hint = signInHint(method);
+    const name = (error as { name?: unknown } | undefined)?.name;
+    if (error instanceof AggregateAuthenticationError || name === "AggregateAuthenticationError") {
+        const steps = ((error as AggregateAuthenticationError).errors ?? []).map((step: unknown) => firstLine(step instanceof Error ? step.message : String(step)));
+        return `not signed in to Azure: no step of ${describeMethod(method)} found a credential${steps.length > 0 ? ` (${steps.join("; ")})` : ""}: ${hint}`;
+    }
+    if (name === "CredentialUnavailableError") {
+        return `not signed in to Azure (${firstLine((error as Error).message)}): ${hint}`;
+    }
+    // Entra ID's own refusal (AADSTS code), from the credential directly or wrapped by MSAL.
+    const text = error instanceof AuthenticationError ? error.errorResponse.errorDescription ?? "" : error instanceof Error ? error.message : "";
+    const refusal = /AADSTS\d+: [^.]*\./.exec(text)?.[0];
+    if (error instanceof AuthenticationError || refusal) {
+        const code = error instanceof AuthenticationError ? error.errorResponse.error : /^(\w+): /.exec(text)?.[1];
+        return `Entra ID refused the sign-in of ${describeMethod(method)} (${[code, refusal ?? firstLine(text)].filter(Boolean).join(": ")}): ${hint}`;
+    }
+    return `sign-in failed (${describeMethod(method)}): ${firstLine(error instanceof Error ? error.message : String(error))}: ${hint}`;
 }
 
 export function firstLine(text: string): string {
