@@ -186,6 +186,9 @@ describe("configuration rules", () => {
         assertRejected({ cosmosPublicAccess: "open" }, "cosmosPublicAccess", /true or false/);
         assertRejected({ vmSize: "B2als v2" }, "vmSize", /VM size/);
         assert.deepEqual(problemsFor({ "azure-native:environment": "mars" }).map((p) => p.split(": ")[0]), ["azure-native:environment"]);
+        // An empty environment is refused as given (every other empty value means unset).
+        assert.deepEqual(problemsFor({ "azure-native:environment": "" }), ['azure-native:environment: must be one of public, usgovernment, china (got "")']);
+        assert.equal(parseConfig(stackConfig({ "azure-native:environment": "China" })).cloud, "china");
     });
 
     it("autoShutdownTime is a real time or off", () => {
