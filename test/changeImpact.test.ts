@@ -9,7 +9,7 @@ import {
     classifyChanges, configFor, EXAMPLE_CHANGES, ImpactRow, impactRows, memoizedEvaluator, renderImpactTable, ResourceChange, withImpactTable,
 } from "../tools/changeImpact";
 import { DeclaredResource, Evaluation } from "../tools/mockEngine";
-import { SETTINGS } from "../lib/settings";
+import { SETTINGS } from "../lib/config";
 import { DATA_STORES } from "../tools/replacementRules";
 import { PROJECT_ROOT } from "./harness";
 
@@ -147,7 +147,7 @@ describe("what a change of each setting does to an existing stack", () => {
             ["azure-native:location", "containerName", "cosmosLocation", "databaseName", "freeTier", "partitionKeyPath"]);
     });
 
-    it("the change guard stops exactly the settings lib/settings.ts marks as watched, with an opt-in exactly for those that lose data", () => {
+    it("the change guard stops exactly the settings lib/config.ts marks as watched, with an opt-in exactly for those that lose data", () => {
         // The declaration's `guard` flag, against what lib/changeGuard.ts does with each example change.
         const declared = Object.values(SETTINGS).filter((s) => s.guard !== undefined).map((s) => `${s.key} ${s.guard}`);
         const guarded = rows.filter((r) => r.guard.length > 0).map((r) => `${r.change.key} ${r.guard.every((g) => g.optIn !== undefined) ? "dataLoss" : "refused"}`);

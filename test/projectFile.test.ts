@@ -1,6 +1,6 @@
 // Pulumi.yaml and the program agree: every key declared with type, description and the program's
 // own default (mocks and the program never see Pulumi.yaml's defaults, the CLI does). Its config and
-// template sections are generated from lib/settings.ts (`npm run gen`).
+// template sections are generated from lib/config.ts (`npm run gen`).
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -71,7 +71,7 @@ describe("Pulumi.yaml", () => {
         assert.deepEqual(declared("allowDataLoss"), { type: "string", default: "" }, "empty: none");
     });
 
-    it("has the config and template sections `npm run gen` renders from lib/settings.ts", () => {
+    it("has the config and template sections `npm run gen` renders from lib/config.ts", () => {
         assert.equal(generatedProjectFile(projectText), projectText, "Pulumi.yaml is stale: run `npm run gen`");
     });
 

@@ -47,7 +47,7 @@ describe("README.md", () => {
         stack = await evaluateOnce(stackConfig());
     });
 
-    it("lists every configuration key with its default, as `npm run gen` renders it from lib/settings.ts", () => {
+    it("lists every configuration key with its default, as `npm run gen` renders it from lib/config.ts", () => {
         const table = tableAfter("## Configuration");
         for (const key of [...CONFIG_KEYS, "azure-native:location", "azure-native:environment"]) assert.ok(table.has(key), `Configuration table lacks ${key}`);
         // The Default column, for a few: the Rules column may mention any value.

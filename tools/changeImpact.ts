@@ -6,8 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { checkChanges, DEPLOYED_SETTINGS_OUTPUT, DeployedSettings, previousRecordFrom } from "../lib/changeGuard";
-import { configText, PROJECT } from "../lib/config";
-import { Setting, SETTINGS } from "../lib/settings";
+import { configText, PROJECT, Setting, SETTINGS } from "../lib/config";
 import { DeclaredResource, Evaluation, evaluateProgram, PROJECT_ROOT } from "./mockEngine";
 import { PLAN_AZURE } from "./plan";
 import { AZURE_NATIVE_RULES, REPLACED_ON_ANY_CHANGE } from "./replacementRules";
@@ -144,7 +143,7 @@ export interface ExampleChange {
     secret?: boolean;
 }
 
-/** One example change per setting, as lib/settings.ts declares it, in its order. */
+/** One example change per setting, as lib/config.ts declares it, in its order. */
 export const EXAMPLE_CHANGES: readonly ExampleChange[] = Object.values(SETTINGS).map((setting: Setting<unknown>) => ({
     key: setting.key, to: setting.example.to, shown: setting.example.shown, secret: setting.secret,
 }));

@@ -1,11 +1,10 @@
-// `npm run gen`: writes what is generated from the declaration of the settings (lib/settings.ts):
+// `npm run gen`: writes what is generated from the declaration of the settings (lib/config.ts):
 // Pulumi.yaml's `config:` and `template: config:` sections, README's configuration table, and
 // README's change-impact table (tools/changeImpact.ts). Tests fail when a committed file differs
 // from what this renders (test/projectFile.test.ts, test/readme.test.ts, test/changeImpact.test.ts).
 import * as fs from "fs";
 import * as path from "path";
-import { configText } from "../lib/config";
-import { Setting, SETTINGS } from "../lib/settings";
+import { configText, Setting, SETTINGS } from "../lib/config";
 import { impactRows, renderImpactTable, withImpactTable } from "./changeImpact";
 import { PROJECT_ROOT } from "./mockEngine";
 
@@ -18,15 +17,15 @@ interface Block {
 }
 
 export const PROJECT_CONFIG_BLOCK: Block = {
-    start: "# config: generated from lib/settings.ts by `npm run gen`; edit there.",
+    start: "# config: generated from lib/config.ts by `npm run gen`; edit there.",
     end: "# end of generated config",
 };
 export const TEMPLATE_CONFIG_BLOCK: Block = {
-    start: "  # template config: generated from lib/settings.ts by `npm run gen`; edit there.",
+    start: "  # template config: generated from lib/config.ts by `npm run gen`; edit there.",
     end: "  # end of generated template config",
 };
 export const README_SETTINGS_BLOCK: Block = {
-    start: "<!-- settings:start (generated from lib/settings.ts by `npm run gen`) -->",
+    start: "<!-- settings:start (generated from lib/config.ts by `npm run gen`) -->",
     end: "<!-- settings:end -->",
 };
 
