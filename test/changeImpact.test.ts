@@ -6,9 +6,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import {
-    classifyChanges, configFor, EXAMPLE_CHANGES, ImpactRow, impactRows, memoizedEvaluator, renderImpactTable, ResourceChange, TABLE_KEYS, withImpactTable,
+    classifyChanges, configFor, EXAMPLE_CHANGES, ImpactRow, impactRows, memoizedEvaluator, renderImpactTable, ResourceChange, withImpactTable,
 } from "../tools/changeImpact";
 import { DeclaredResource, Evaluation } from "../tools/mockEngine";
+import { CONFIG_KEYS, SETTINGS } from "../lib/config";
 import { DATA_STORES } from "../tools/replacementRules";
 import { PROJECT_ROOT } from "./harness";
 
@@ -124,9 +125,11 @@ describe("what a change of each setting does to an existing stack", () => {
         rowFor = (key) => rows.find((row) => row.change.key === key)!;
     });
 
-    it("has one example change for every config key the program reads", () => {
-        assert.deepEqual(EXAMPLE_CHANGES.map((c) => c.key).sort(), [...TABLE_KEYS].sort());
-        assert.equal(rows.length, TABLE_KEYS.length);
+    it("has one example change for every setting, the program's own keys and the two of azure-native's it reads", () => {
+        const keys = rows.map((row) => row.change.key);
+        assert.equal(new Set(keys).size, keys.length, "one row per key");
+        assert.deepEqual([keys[0], keys[keys.length - 1]], ["azure-native:location", "azure-native:environment"]);
+        for (const key of [...CONFIG_KEYS, "azure-native:location", "azure-native:environment"]) assert.ok(keys.includes(key), key);
     });
 
     it("is the table in README.md (refresh it with `npm run impact -- --update-readme`)", () => {
@@ -143,6 +146,14 @@ describe("what a change of each setting does to an existing stack", () => {
         }
         assert.deepEqual(rows.filter((r) => r.guard.length > 0).map((r) => r.change.key).sort(),
             ["azure-native:location", "containerName", "cosmosLocation", "databaseName", "freeTier", "partitionKeyPath"]);
+    });
+
+    it("the change guard stops exactly the settings lib/config.ts marks as watched, with an opt-in exactly for those that lose data", () => {
+        // The declaration's `guard` flag, against what lib/changeGuard.ts does with each example change.
+        const declared = Object.values(SETTINGS).filter((s) => s.guard !== undefined).map((s) => `${s.key} ${s.guard}`);
+        const guarded = rows.filter((r) => r.guard.length > 0).map((r) => `${r.change.key} ${r.guard.every((g) => g.optIn !== undefined) ? "dataLoss" : "refused"}`);
+        assert.deepEqual([...guarded].sort(), [...declared].sort());
+        assert.deepEqual(declared, ["azure-native:location dataLoss", "cosmosLocation refused", "freeTier refused", "databaseName dataLoss", "containerName dataLoss", "partitionKeyPath refused"]);
     });
 
     it("a new location replaces the resource group and, with it, every Azure resource, the Cosmos DB account and its data included", () => {

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { checkChanges, DEPLOYED_SETTINGS_OUTPUT, DeployedSettings, previousRecordFrom } from "../lib/changeGuard";
-import { CONFIG_KEYS, DEFAULTS, PROJECT } from "../lib/config";
+import { configText, PROJECT, Setting, SETTINGS } from "../lib/config";
 import { DeclaredResource, Evaluation, evaluateProgram, PROJECT_ROOT } from "./mockEngine";
 import { PLAN_AZURE } from "./plan";
 import { AZURE_NATIVE_RULES, REPLACED_ON_ANY_CHANGE } from "./replacementRules";
@@ -143,35 +143,10 @@ export interface ExampleChange {
     secret?: boolean;
 }
 
-/** One example change per key; the test checks that every config key has one. */
-export const EXAMPLE_CHANGES: readonly ExampleChange[] = [
-    { key: "azure-native:location", to: "northeurope" },
-    { key: "vmSize", to: "Standard_B2as_v2" },
-    { key: "adminUsername", to: "cosmosadmin" },
-    { key: "adminPassword", to: "Another-Secret-7", shown: "generated → set", secret: true },
-    { key: "windowsImageSku", to: "2022-datacenter-azure-edition" },
-    { key: "rdpAllowedFrom", to: '["203.0.113.7"]' },
-    { key: "autoShutdownTime", to: "07:30" },
-    { key: "autoShutdownTimeZone", to: "W. Europe Standard Time" },
-    { key: "cosmosLocation", to: "northeurope" },
-    { key: "freeTier", to: "true" },
-    { key: "databaseName", to: "Orders" },
-    { key: "containerName", to: "Orders" },
-    { key: "partitionKeyPath", to: "/tenantId" },
-    { key: "throughput", to: "500" },
-    { key: "accessLevel", to: "readwrite" },
-    { key: "accessMode", to: "rbac" },
-    { key: "verifyOnDeploy", to: "false" },
-    { key: "encryptionAtHost", to: "true" },
-    { key: "cosmosAllowedIps", to: '["203.0.113.7"]' },
-    { key: "cosmosPublicAccess", to: "true" },
-    { key: "allowDataLoss", to: "containerName:Test->Orders" },
-    { key: "tags", to: '{"costCenter":"1234"}' },
-    { key: "azure-native:environment", to: "usgovernment" },
-];
-
-/** The keys the table must cover: the project's own and the two of azure-native's the program reads. */
-export const TABLE_KEYS: readonly string[] = ["azure-native:location", ...CONFIG_KEYS, "azure-native:environment"];
+/** One example change per setting, as lib/config.ts declares it, in its order. */
+export const EXAMPLE_CHANGES: readonly ExampleChange[] = Object.values(SETTINGS).map((setting: Setting<unknown>) => ({
+    key: setting.key, to: setting.example.to, shown: setting.example.shown, secret: setting.secret,
+}));
 
 export function configFor(change: ExampleChange): { config: Record<string, string>; secretKeys: string[] } {
     const fullKey = change.key.includes(":") ? change.key : PROJECT + ":" + change.key;
@@ -293,10 +268,10 @@ function describeGuard(row: ImpactRow): string {
 
 function shownChange(change: ExampleChange): string {
     if (change.shown) return change.shown;
-    const defaults: Record<string, unknown> = { ...DEFAULTS, "azure-native:location": "westeurope", "azure-native:environment": "public", cosmosLocation: "", allowDataLoss: "", tags: {} };
-    const from = defaults[change.key];
-    const text = (value: unknown) => (typeof value === "object" && value !== null ? JSON.stringify(value) : value === "" ? "(unset)" : String(value));
-    return `\`${text(from)}\` → \`${change.to}\``;
+    // From the base stack's value, or the setting's default ("" is unset).
+    const setting = Object.values(SETTINGS).find((s: Setting<unknown>) => s.key === change.key);
+    const from = BASE_CONFIG[change.key] ?? (setting?.default === undefined ? "" : configText(setting.default));
+    return `\`${from === "" ? "(unset)" : from}\` → \`${change.to}\``;
 }
 
 export function renderImpactTable(rows: ImpactRow[]): string {
