@@ -77,6 +77,20 @@ describe("loading under Pulumi's Node.js runner", () => {
         assert.ok(report.programFiles.includes("index.ts"));
     });
 
+    it("loads its TypeScript tooling from production dependencies, pinned, so that an install without devDependencies starts it too", () => {
+        // ts-node and its swc transpiler, and TypeScript, which the runner needs to read tsconfig.json:
+        // `npm ci --omit=dev` (Pulumi.yaml's `production: true`, NODE_ENV=production) must keep them.
+        const { report } = valid;
+        assert.equal(report.tsNodeRegistered, true);
+        assert.equal(report.transpiler, "swc");
+        const manifest = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as Record<string, Record<string, string>>;
+        assert.deepEqual(["@swc/core", "ts-node", "typescript"].map((name) => [name, manifest.dependencies[name], manifest.devDependencies[name]]), [
+            ["@swc/core", "1.16.22", undefined],
+            ["ts-node", "10.9.2", undefined],
+            ["typescript", "5.9.3", undefined],
+        ]);
+    });
+
     it("imports azure-native submodules only, never the top-level package", () => {
         const { report } = valid;
         assert.equal(report.azureNativeTopLevelLoaded, false);
