@@ -5,7 +5,10 @@
 // for the CLI. Only the resource monitor is Pulumi's mock; the stack's own outputs, which the
 // change guard reads through a stack reference, come from PREVIOUS_OUTPUTS (JSON; none by default:
 // a first update), and a dynamic resource is checked as the engine checks it in a preview (its
-// refusal printed as the engine prints it). Prints a JSON report on exit.
+// refusal printed as the engine prints it). `node tools/runUnderPulumiRunner.js [program]`: the
+// program directory or file, as Pulumi.yaml's `main` names it (the working directory's package.json
+// "main" by default; the working directory's tsconfig.json applies either way). Prints a JSON
+// report on exit.
 // Plain JavaScript on purpose: the runner, not a test loader, must do all TypeScript handling.
 "use strict";
 const path = require("path");
@@ -19,7 +22,7 @@ const started = process.hrtime.bigint();
 
 // As the language host starts it: node <runner> --monitor=<addr> --project=... --stack=... [--dry-run] <program dir>
 // The monitor address is never dialled: the mocks below replace the monitor before the program runs.
-process.argv = [process.argv[0], runner, "--monitor=127.0.0.1:1", "--organization=organization", "--project=cosmos-vm-identity", "--stack=dev", "--dry-run", "."];
+process.argv = [process.argv[0], runner, "--monitor=127.0.0.1:1", "--organization=organization", "--project=cosmos-vm-identity", "--stack=dev", "--dry-run", process.argv[2] || "."];
 require(runner);
 const previousOutputs = JSON.parse(process.env.PREVIOUS_OUTPUTS || "{}");
 pulumi.runtime.setMocks({
@@ -49,9 +52,13 @@ process.on("beforeExit", () => {
     process.stdout.write(JSON.stringify({
         registered,
         wallMs: Number(process.hrtime.bigint() - started) / 1e6,
+        // CPU time of the whole process so far (every thread: V8's compiler and GC threads too), from its start.
+        cpuMs: (({ user, system }) => (user + system) / 1000)(process.cpuUsage()),
         peakRssMb: process.resourceUsage().maxRSS / 1024,
         tsNodeRegistered: Boolean(tsNode),
         transpileOnly: tsNode ? tsNode.options.transpileOnly : undefined,
+        // What turned TypeScript into JavaScript: swc when ts-node loaded @swc/core for it.
+        transpiler: tsNode ? (loaded.some((file) => /@swc[\\/]core[\\/]index\.js$/.test(file)) ? "swc" : "typescript") : undefined,
         typescriptVersion: tsNode ? tsNode.ts.version : undefined,
         // The loaded files whose exports are the compiler ts-node holds (Pulumi's typescript-shim and
         // what it resolved), not what a resolve from here would find.
