@@ -141,7 +141,7 @@ export = async () => {
         roleDefinitionName: access.roleDefinitionName,
         roleAssignmentId: access.roleAssignmentId,
         keyFetchScript: keyFetchScriptText,
-        // Run Command v2 through tools/runOnVm.ts: prints the script's output and exits with its exit code.
+        // Run Command v2 through commands/runOnVm.ts: prints the script's output and exits with its exit code.
         runOnVmCommand: pulumi.interpolate
             `npm run --silent run-on-vm -- --stack ${pulumi.getStack()} --subscription ${subscriptionId} --resource-group ${resourceGroup.name} --vm-name ${vm.vmName}`,
         verification: verificationRun?.result

@@ -2,7 +2,7 @@
 // Azure, compared with what the stack was last deployed with. Pure: the previous values come in
 // (index.ts reads them from the stack's own outputs), problems and warnings go out.
 // What each change does is generated from the program in README "What a change does"
-// (tools/changeImpact.ts); test/changeImpact.test.ts holds this module to it. How the record is
+// (commands/impact.ts); test/changeImpact.test.ts holds this module to it. How the record is
 // written, read and acted on under each backend and CLI mode: docs/change-guard.md.
 import { DataLossSetting, PROJECT, StackConfig, UserFacingError } from "./config";
 

@@ -3,7 +3,7 @@
 // description, example change and whether the change guard watches it are in SETTINGS below; from
 // it come validation and the StackConfig type (here), Pulumi.yaml's `config:` and `template:
 // config:` sections, the README's configuration table and the change-impact examples (`npm run
-// gen` writes those files, tools/generate.ts; tests fail when they differ).
+// gen` writes those files, dev/generate.ts; tests fail when they differ).
 // Pure: no resources, no Pulumi runtime calls. Every problem is collected and reported at once,
 // before index.ts declares anything, so bad input creates nothing. One file on purpose: Pulumi's
 // runner transpiles each TypeScript file at start-up, and a file costs more than its lines.

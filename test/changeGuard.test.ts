@@ -1,7 +1,7 @@
 // The change guard: the pure comparison and naming directly, then the whole program under Pulumi's
 // mocks, whose engine answers as Pulumi's does in each case that decides what a stack records and
 // whether a run stops: a resource that fails, --target, destroy and refresh with --run-program, the
-// backends' stack reference names, a CLI that marks every output secret (tools/mockEngine.ts).
+// backends' stack reference names, a CLI that marks every output secret (model/mockEngine.ts).
 // Expected values are literals: the defaults' record is { westeurope, westeurope, false, Test, Test, /id }.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";

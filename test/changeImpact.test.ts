@@ -7,10 +7,10 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import {
     classifyChanges, configFor, EXAMPLE_CHANGES, ImpactRow, impactRows, memoizedEvaluator, renderImpactTable, ResourceChange, withImpactTable,
-} from "../tools/changeImpact";
-import { DeclaredResource, Evaluation } from "../tools/mockEngine";
+} from "../commands/impact";
+import { DeclaredResource, Evaluation } from "../model/mockEngine";
 import { CONFIG_KEYS, SETTINGS } from "../lib/config";
-import { DATA_STORES } from "../tools/replacementRules";
+import { DATA_STORES } from "../model/replacementRules";
 import { PROJECT_ROOT } from "./harness";
 
 const CONTAINER = "azure-native:cosmosdb:SqlResourceSqlContainer";

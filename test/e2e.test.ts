@@ -14,14 +14,14 @@ import { after, before, describe, it } from "node:test";
 import { createHttpHeaders, HttpClient } from "@azure/core-rest-pipeline";
 import { AzureCliCredential } from "@azure/identity";
 import { EngineEvent, OpMap, PulumiCommand } from "@pulumi/pulumi/automation";
-import { createStackDriver, POLICY_PACK, selectStackDriver } from "../tools/e2e/automation";
-import { groupExistsWith, resourceGroupExists } from "../tools/e2e/azure";
-import { checkPrerequisites, Machine, signInForRun, skipLine } from "../tools/e2e/prerequisites";
-import { AzResult, planSignIn } from "../tools/preflight/signIn";
+import { createStackDriver, POLICY_PACK, selectStackDriver } from "../commands/e2e/automation";
+import { groupExistsWith, resourceGroupExists } from "../commands/e2e/azure";
+import { checkPrerequisites, Machine, signInForRun, skipLine } from "../commands/e2e/prerequisites";
+import { AzResult, planSignIn } from "../commands/azure/signIn";
 import {
     createSecondsByType, idempotencyProblems, resourceGroupNameIn, resourceTimings, uniqueStackName, verificationProblems,
-} from "../tools/e2e/record";
-import { exitCodeFor, runEndToEnd, shutdownTimeAwayFrom, StackDriver } from "../tools/e2e/run";
+} from "../commands/e2e/record";
+import { exitCodeFor, runEndToEnd, shutdownTimeAwayFrom, StackDriver } from "../commands/e2e/run";
 import { PROJECT_ROOT } from "./harness";
 
 const STACK_URN = "urn:pulumi:e2e::cosmos-vm-identity::";
@@ -105,8 +105,8 @@ describe("e2e: timings from engine events", () => {
         assert.deepEqual(timings.map((t) => [t.op, t.seconds]), [["create-replacement", 90], ["delete-replaced", 30]]);
     });
 
-    it("creation seconds by type, keyed as tools/deploymentModel.ts keys its estimates", async () => {
-        const { PROVISIONING_SECONDS } = await import("../tools/deploymentModel");
+    it("creation seconds by type, keyed as model/deploymentModel.ts keys its estimates", async () => {
+        const { PROVISIONING_SECONDS } = await import("../model/deploymentModel");
         const byType = createSecondsByType(resourceTimings(firstUpEvents()));
         assert.deepEqual(byType, { [T.nsg]: 5, [T.rg]: 3, [T.vm]: 150 });
         for (const type of Object.keys(byType)) assert.ok(type in PROVISIONING_SECONDS, `${type} has a modelled estimate to compare with`);
@@ -297,7 +297,7 @@ describe("e2e: the skip path, run for real", () => {
         const before = fs.existsSync(e2eDir) ? fs.readdirSync(e2eDir).sort() : [];
         const stackFiles = () => fs.readdirSync(PROJECT_ROOT).filter((f) => /^Pulumi\.e2e-.*\.yaml$/.test(f)).sort();
         const stackFilesBefore = stackFiles();
-        const result = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", path.join("tools", "e2e.ts"), ...args], {
+        const result = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", path.join("commands", "e2e.ts"), ...args], {
             cwd: PROJECT_ROOT,
             // Nothing inherited: no ARM_*, PULUMI_*, or Azure CLI login from the machine running the tests.
             env: { PATH: pathDir, HOME: empty, AZURE_CONFIG_DIR: empty, PULUMI_HOME: empty, ...extraEnv },

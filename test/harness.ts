@@ -1,9 +1,9 @@
 // The tests' view of the program: Pulumi's mocks with a fake Azure that answers with fixed,
 // recognisable values, and helpers to pick resources out of an evaluation.
-import { EvaluateOptions, Evaluation, DeclaredResource, evaluateProgram, FakeAzure } from "../tools/mockEngine";
+import { EvaluateOptions, Evaluation, DeclaredResource, evaluateProgram, FakeAzure } from "../model/mockEngine";
 
-export { PROJECT_ROOT } from "../tools/mockEngine";
-export type { DeclaredResource, Evaluation, EvaluateOptions, StackOutput } from "../tools/mockEngine";
+export { PROJECT_ROOT } from "../model/mockEngine";
+export type { DeclaredResource, Evaluation, EvaluateOptions, StackOutput } from "../model/mockEngine";
 
 export const SUBSCRIPTION_ID = "00000000-1111-2222-3333-444444444444";
 export const TENANT_ID = "99999999-8888-7777-6666-555555555555";

@@ -16,16 +16,17 @@ import type { TokenCredential } from "@azure/core-auth";
 import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, HttpClient, HttpMethods } from "@azure/core-rest-pipeline";
 import { AggregateAuthenticationError, AuthenticationError, AzureCliCredential, ClientAssertionCredential, ClientSecretCredential, CredentialUnavailableError } from "@azure/identity";
 import { parseConfig } from "../lib/config";
-import { ArmClients, checkEndpoint } from "../tools/preflight/arm";
-import { main, PreflightDependencies, RunBounds } from "../tools/preflight/cli";
-import { azureResources, DeclaredAzureResource, DeclaredEvaluation } from "../tools/preflight/declared";
-import { deployedStackFromCheckpoint } from "../tools/preflight/existingStack";
-import { actionMatches, denyingAssignments, evaluateActions, EVERYONE } from "../tools/preflight/permissions";
-import { requiredActions, requiredProviders, WINDOWS_IMAGE } from "../tools/preflight/requirements";
-import { ARM_SHAPES } from "../tools/preflight/policy";
-import { refusedRequests, signInHttpClient } from "../tools/preflight/signInHttp";
-import { AzResult, azureCli, describeSignInFailure, planSignIn, principalFromToken, resolveSignIn, SignIn, SignInError, SignInMethod, SignInPlan } from "../tools/preflight/signIn";
-import { loadStackConfig, PLAN_AZURE } from "../tools/plan";
+import { ArmClients, checkEndpoint } from "../commands/preflight/arm";
+import { main, PreflightDependencies, RunBounds } from "../commands/preflight";
+import { azureResources, DeclaredAzureResource, DeclaredEvaluation } from "../commands/preflight/declared";
+import { deployedStackFromCheckpoint } from "../commands/preflight/existingStack";
+import { actionMatches, denyingAssignments, evaluateActions, EVERYONE } from "../commands/preflight/permissions";
+import { requiredActions, requiredProviders, WINDOWS_IMAGE } from "../commands/preflight/requirements";
+import { ARM_SHAPES } from "../commands/preflight/policy";
+import { refusedRequests, signInHttpClient } from "../commands/azure/signInHttp";
+import { AzResult, azureCli, describeSignInFailure, planSignIn, principalFromToken, resolveSignIn, SignIn, SignInError, SignInMethod, SignInPlan } from "../commands/azure/signIn";
+import { PLAN_AZURE } from "../model/planAzure";
+import { loadStackConfig } from "../model/stackConfig";
 import { Evaluation, evaluate, ofType, PROJECT_ROOT, single, stackConfig } from "./harness";
 import {
     FAKE_TOKEN, fakeAccessToken, FakeResourceManager, FakeWorld, healthyWorld, PolicyQuestionBody, startFakeResourceManager,
@@ -959,7 +960,7 @@ describe("npm run preflight", { concurrency: true }, () => {
         /** The CLI as users run it, in a child process with no ARM_* or AZURE_* variables and no proxy; PATH holds only `bin`. */
         const runCli = (args: string[], bin: string) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
             const home = fs.mkdtempSync(path.join(scratch, "home-"));
-            execFile(process.execPath, ["--require", "ts-node/register/transpile-only", "tools/preflight/cli.ts", ...args], {
+            execFile(process.execPath, ["--require", "ts-node/register/transpile-only", "commands/preflight.ts", ...args], {
                 cwd: PROJECT_ROOT, encoding: "utf8", timeout: 60_000,
                 env: { PATH: bin, HOME: home, USERPROFILE: home, AZURE_CONFIG_DIR: path.join(home, ".azure") },
             }, (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }));
@@ -1181,7 +1182,7 @@ describe("npm run preflight", { concurrency: true }, () => {
                 const azureTypes = [...new Set(evaluation.resources.filter((r) => r.custom && r.type.startsWith("azure-native:")).map((r) => r.type))];
                 for (const type of azureTypes) {
                     const armType = ARM_TYPES[type];
-                    assert.ok(armType, `preflight does not know ${type}: add its write action to tools/preflight/requirements.ts`);
+                    assert.ok(armType, `preflight does not know ${type}: add its write action to commands/preflight/requirements.ts`);
                     assert.ok(actions.includes(`${armType}/write`), `requiredActions lacks ${armType}/write (${JSON.stringify(variant)})`);
                     const namespace = armType.split("/")[0];
                     if (namespace !== "Microsoft.Resources" && namespace !== "Microsoft.Authorization") assert.ok(namespaces.includes(namespace), `requiredProviders lacks ${namespace}`);
@@ -1198,7 +1199,7 @@ describe("npm run preflight", { concurrency: true }, () => {
                 const evaluation = Object.keys(variant).length === 0 ? program : await evaluate(stackConfig(variant));
                 for (const r of evaluation.resources.filter((r) => r.custom && r.type.startsWith("azure-native:"))) types.add(r.type);
             }
-            assert.deepEqual([...types].filter((type) => !ARM_SHAPES[type]), [], "add these to ARM_SHAPES in tools/preflight/policy.ts");
+            assert.deepEqual([...types].filter((type) => !ARM_SHAPES[type]), [], "add these to ARM_SHAPES in commands/preflight/policy.ts");
             for (const [type, shape] of Object.entries(ARM_SHAPES)) {
                 assert.equal(shape.armType, ARM_TYPES[type], type);
                 // azure-native documents each resource's api-version and Args in its declaration file.

@@ -58,7 +58,7 @@ describe("preflight as a process, reaching nothing but loopback fakes", () => {
     it("a token endpoint that accepts and never answers: the process ends within --timeout + 2 s, exit 2, one line naming it", async () => {
         const azure = await startChildAzure({ entra: "hang" });
         try {
-            const result = await run(process.execPath, ["--require", "ts-node/register/transpile-only", "tools/preflight/cli.ts", "--timeout", "2"],
+            const result = await run(process.execPath, ["--require", "ts-node/register/transpile-only", "commands/preflight.ts", "--timeout", "2"],
                 { ...azure.env, ...SERVICE_PRINCIPAL, HOME: azure.dir, USERPROFILE: azure.dir });
             assert.equal(result.code, 2);
             assert.equal(result.stdout, "");

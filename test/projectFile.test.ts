@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { CONFIG_KEYS, parseConfig, PROJECT } from "../lib/config";
-import { generatedProjectFile } from "../tools/generate";
+import { generatedProjectFile } from "../dev/generate";
 import { evaluateOnce, PROJECT_ROOT } from "./harness";
 
 interface Declaration { type: string; description?: string; default?: unknown; items?: { type: string }; secret?: boolean }

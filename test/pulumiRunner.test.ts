@@ -6,7 +6,8 @@ import * as path from "node:path";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { after, before, describe, it } from "node:test";
-import { loadStackConfig, plan } from "../tools/plan";
+import { plan } from "../commands/plan";
+import { loadStackConfig } from "../model/stackConfig";
 import { PROJECT_ROOT } from "./harness";
 
 interface RunnerReport {
@@ -33,7 +34,7 @@ function runUnderPulumiRunner(config: Record<string, string>, previousOutputs: R
     // The test process's own TypeScript loader must not leak into the child.
     delete env.NODE_OPTIONS;
     delete env.TS_NODE_TRANSPILE_ONLY;
-    const child = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "tools", "runUnderPulumiRunner.js"), ...(program ? [program] : [])], {
+    const child = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "dev", "runUnderPulumiRunner.js"), ...(program ? [program] : [])], {
         cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 60_000,
     });
     const line = child.stdout.trim().split("\n").pop() ?? "";

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { CONFIG_KEYS } from "../lib/config";
-import { README_SETTINGS_BLOCK, renderSettingsTable, withBlock } from "../tools/generate";
+import { README_SETTINGS_BLOCK, renderSettingsTable, withBlock } from "../dev/generate";
 import { Evaluation, evaluateOnce, PROJECT_ROOT, stackConfig } from "./harness";
 
 const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");

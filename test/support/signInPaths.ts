@@ -6,11 +6,11 @@
 // every request it received; it prints one JSON line per scenario with what each tool said and the
 // requests preflight's sign-in guard refused (signInHttp.ts).
 import * as fs from "node:fs";
-import { groupExistsWith } from "../../tools/e2e/azure";
-import { signInForRun } from "../../tools/e2e/prerequisites";
-import { defaultDependencies, main } from "../../tools/preflight/cli";
-import { azureCli, planSignIn } from "../../tools/preflight/signIn";
-import { refusedRequests } from "../../tools/preflight/signInHttp";
+import { groupExistsWith } from "../../commands/e2e/azure";
+import { signInForRun } from "../../commands/e2e/prerequisites";
+import { defaultDependencies, main } from "../../commands/preflight";
+import { azureCli, planSignIn } from "../../commands/azure/signIn";
+import { refusedRequests } from "../../commands/azure/signInHttp";
 
 interface Scenario {
     name: string;

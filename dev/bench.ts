@@ -2,7 +2,7 @@
 // writes BENCHMARKS.md. Every figure is a ratio against a baseline measured in the same run, so
 // the noise of a shared machine cancels out as far as it can.
 //   1. Start-up as `pulumi preview` pays it: Pulumi's own Node.js runner loading the program
-//      (tools/runUnderPulumiRunner.js), CPU time, wall time and peak memory, against a minimal
+//      (dev/runUnderPulumiRunner.js), CPU time, wall time and peak memory, against a minimal
 //      program that declares the same resources (transpiled by TypeScript, as the runner does by
 //      default), the program transpiled by TypeScript instead of swc, a variant importing the
 //      top-level @pulumi/azure-native package, and the program type-checked at start-up.
@@ -13,11 +13,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { modelDeployment, PROVISIONING_SECONDS } from "./deploymentModel";
-import { evaluateProgram, PROJECT_ROOT } from "./mockEngine";
-import { loadStackConfig, PLAN_AZURE } from "./plan";
+import { modelDeployment, PROVISIONING_SECONDS } from "../model/deploymentModel";
+import { evaluateProgram, PROJECT_ROOT } from "../model/mockEngine";
+import { PLAN_AZURE } from "../model/planAzure";
+import { loadStackConfig } from "../model/stackConfig";
 
-const RUNNER = path.join(PROJECT_ROOT, "tools", "runUnderPulumiRunner.js");
+const RUNNER = path.join(PROJECT_ROOT, "dev", "runUnderPulumiRunner.js");
 const SCRATCH = path.join(PROJECT_ROOT, ".bench");
 
 interface Variant {
@@ -86,7 +87,7 @@ function benchStartup(rounds: number) {
     const baseEnv: NodeJS.ProcessEnv = { ...process.env, PULUMI_CONFIG: JSON.stringify({ "azure-native:location": "westeurope" }), PULUMI_NODEJS_TYPESCRIPT: "true" };
     for (const name of ["NODE_OPTIONS", "PULUMI_NODEJS_TRANSPILE_ONLY", "PULUMI_NODEJS_TSCONFIG_PATH", "TS_NODE_TRANSPILE_ONLY", "TS_NODE_TYPE_CHECK"]) delete baseEnv[name];
     const variants: Variant[] = [
-        { name: "minimal", description: "baseline: the same resources in one file, literal settings, transpiled by TypeScript without type-check, as the runner does by default (tools/bench/minimal)", cwd: path.join(PROJECT_ROOT, "tools", "bench", "minimal"), env: baseEnv, transpiler: "typescript" },
+        { name: "minimal", description: "baseline: the same resources in one file, literal settings, transpiled by TypeScript without type-check, as the runner does by default (dev/bench/minimal)", cwd: path.join(PROJECT_ROOT, "dev", "bench", "minimal"), env: baseEnv, transpiler: "typescript" },
         { name: "program", description: "this program as `pulumi preview` starts it (transpiled by swc, submodule imports, no type-check at start-up)", cwd: PROJECT_ROOT, env: baseEnv, transpiler: "swc" },
         { name: "TypeScript transpiler", description: "the program transpiled by TypeScript instead of swc (the project's tsconfig without `\"ts-node\": { \"swc\": true }`)", cwd: PROJECT_ROOT, env: { ...baseEnv, PULUMI_NODEJS_TSCONFIG_PATH: tsconfigVariant("typescript", true) }, transpiler: "typescript" },
         { name: "top-level import", description: "the program importing the top-level @pulumi/azure-native package", cwd: topLevelImportVariant(), env: baseEnv, transpiler: "swc" },
@@ -163,10 +164,10 @@ function benchTests(runs: number) {
     const totalsWithoutTier: number[] = [];
     let skippedLine = "";
     for (let run = 0; run < runs; run++) {
-        const { ms, stdout } = timed(process.execPath, ["tools/test.js"]);
+        const { ms, stdout } = timed(process.execPath, ["dev/test.js"]);
         totals.push(ms);
         skippedLine ||= skipLine(stdout);
-        const hidden = timed(process.execPath, ["tools/test.js"], withoutPwsh);
+        const hidden = timed(process.execPath, ["dev/test.js"], withoutPwsh);
         if (!skipLine(hidden.stdout)) throw new Error("the run without pwsh still ran the PowerShell tier");
         totalsWithoutTier.push(hidden.ms);
     }
@@ -204,7 +205,7 @@ async function main(argv: string[]) {
         "## 1. Start-up, as `pulumi preview` pays it",
         "",
         "Method: each variant is loaded by Pulumi's own Node.js runner (`@pulumi/pulumi/cmd/run`, started as the language host starts it, with",
-        "the project's ts-node, TypeScript and tsconfig) with Pulumi's mocks as the resource monitor, in a fresh `node` process: `tools/runUnderPulumiRunner.js`.",
+        "the project's ts-node, TypeScript and tsconfig) with Pulumi's mocks as the resource monitor, in a fresh `node` process: `dev/runUnderPulumiRunner.js`.",
         "CPU time is the whole process's (user + system, every thread, from its start), as it reports on exit; wall time is spawn to exit; peak memory",
         `is the process's maximum resident set. ${rounds} rounds, each running every variant once in an order that rotates from round to round, after`,
         "one unmeasured run of each. The machine may be shared, so the figures to read are the ratios: in each round, a variant's run against the",
@@ -222,9 +223,9 @@ async function main(argv: string[]) {
         "## 2. Deployment critical path",
         "",
         "Method: the program's real dependency graph (every resource and what it waits for, from an evaluation under mocks), each resource",
-        "taking its type's typical provisioning time, every resource starting as soon as all it waits for is done (`tools/criticalPath.ts`).",
+        "taking its type's typical provisioning time, every resource starting as soon as all it waits for is done (`model/criticalPath.ts`).",
         "The ideal is the same graph with no wait from the VM chain into the Cosmos DB chain or back: both chains fully in parallel, joined only by",
-        "the grant and the deploy-time proof. Typical times (`tools/deploymentModel.ts`; order of magnitude: Microsoft documents a Cosmos DB account",
+        "the grant and the deploy-time proof. Typical times (`model/deploymentModel.ts`; order of magnitude: Microsoft documents a Cosmos DB account",
         "and a Windows VM as taking a few minutes each, the network pieces take seconds):",
         "",
         "| Resource type | Seconds |",
@@ -246,7 +247,7 @@ async function main(argv: string[]) {
         "",
         ...(tests
             ? [
-                `Method: \`npm test\` (\`node tools/test.js\`: the type-check and every test file, side by side) run ${tests.totals.length} times, wall time spawn`,
+                `Method: \`npm test\` (\`node dev/test.js\`: the type-check and every test file, side by side) run ${tests.totals.length} times, wall time spawn`,
                 "to exit, each run followed by one with pwsh hidden; then, to show where the time goes, each test file alone and the strict type-check",
                 "alone, one after another.",
                 `Load average (1 min) ${tests.loadBefore[0].toFixed(1)} before, ${tests.loadAfter[0].toFixed(1)} after.`,

@@ -12,7 +12,7 @@ import { ResourceManagementClient } from "@azure/arm-resources";
 import { SubscriptionClient } from "@azure/arm-resources-subscriptions";
 import type { TokenCredential } from "@azure/core-auth";
 import { createHttpHeaders, createPipelineRequest, isRestError, PipelinePolicy, RestError } from "@azure/core-rest-pipeline";
-import { firstLine } from "./signIn";
+import { firstLine } from "../azure/signIn";
 
 export interface ArmConnection {
     /** Resource Manager, e.g. https://management.azure.com (https only). */

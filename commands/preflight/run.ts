@@ -7,7 +7,7 @@ import type { DeclaredAzureResource } from "./declared";
 import { ArmClients, ArmConnection, describeError, isAbort, isUnreachable, statusOf } from "./arm";
 import { Check, CHECKS, CheckContext, CheckOutcome, CheckStatus, listAll, listRegionSkus } from "./checks";
 import type { DeployedStack, StackLookup } from "./existingStack";
-import type { Principal, SignIn } from "./signIn";
+import type { Principal, SignIn } from "../azure/signIn";
 
 export interface CheckResult extends CheckOutcome {
     id: string;

@@ -1,12 +1,12 @@
 // `npm run gen`: writes what is generated from the declaration of the settings (lib/config.ts):
 // Pulumi.yaml's `config:` and `template: config:` sections, README's configuration table, and
-// README's change-impact table (tools/changeImpact.ts). Tests fail when a committed file differs
+// README's change-impact table (commands/impact.ts). Tests fail when a committed file differs
 // from what this renders (test/projectFile.test.ts, test/readme.test.ts, test/changeImpact.test.ts).
 import * as fs from "fs";
 import * as path from "path";
 import { configText, Setting, SETTINGS } from "../lib/config";
-import { impactRows, renderImpactTable, withImpactTable } from "./changeImpact";
-import { PROJECT_ROOT } from "./mockEngine";
+import { impactRows, renderImpactTable, withImpactTable } from "../commands/impact";
+import { PROJECT_ROOT } from "../model/mockEngine";
 
 const declarations: readonly Setting<unknown>[] = Object.values(SETTINGS);
 

@@ -1,4 +1,4 @@
-// The end-to-end run, phase by phase, against a stack driver (tools/e2e/automation.ts drives a real
+// The end-to-end run, phase by phase, against a stack driver (commands/e2e/automation.ts drives a real
 // stack with Pulumi's Automation API; the tests drive a fake one). Whatever happens in the phases,
 // the stack is destroyed, the resource group is confirmed gone, and only then is the stack removed.
 import type { EngineEvent, OpMap } from "@pulumi/pulumi/automation";
@@ -50,7 +50,7 @@ export interface E2eReport {
     error?: string;
     resourceGroupName?: string;
     phases: PhaseRecord[];
-    /** Creation seconds per resource type in the first `up`: compare with tools/deploymentModel.ts PROVISIONING_SECONDS. */
+    /** Creation seconds per resource type in the first `up`: compare with model/deploymentModel.ts PROVISIONING_SECONDS. */
     createSecondsByType: Record<string, number>;
     cleanup: CleanupRecord;
 }
@@ -59,7 +59,7 @@ export interface RunOptions {
     driver: StackDriver;
     location: string;
     cosmosLocation?: string;
-    /** Resource Manager: does the group exist? (tools/e2e/azure.ts) */
+    /** Resource Manager: does the group exist? (commands/e2e/azure.ts) */
     groupExists(name: string): Promise<boolean>;
     /** Aborted on SIGINT/SIGTERM: the current phase stops, cleanup still runs. */
     signal: AbortSignal;

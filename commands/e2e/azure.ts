@@ -1,10 +1,10 @@
 // The end-to-end test's one call of its own to Azure: after `pulumi destroy`, does the stack's
 // resource group still exist? A read-only Resource Manager request with a token from the sign-in
-// azure-native used, built by preflight's resolveSignIn (tools/preflight/signIn.ts): no credential
+// azure-native used, built by preflight's resolveSignIn (commands/azure/signIn.ts): no credential
 // chain that might probe the instance metadata service on its own. Both the credential and fetch
 // are injectable.
 import { RESOURCE_MANAGER_ENDPOINTS } from "../../lib/config";
-import type { SignIn } from "../preflight/signIn";
+import type { SignIn } from "../azure/signIn";
 
 /** What the check needs of a credential: @azure/identity's TokenCredential satisfies it. */
 export interface TokenSource {

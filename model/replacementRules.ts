@@ -1,6 +1,6 @@
 // What makes azure-native v3 (3.28.0) replace a resource rather than update it in place, for the
 // resource types this program declares, at the api-versions 3.28.0 uses (its "Uses Azure REST API
-// version" comments). tools/changeImpact.ts applies these rules to two evaluations of the program.
+// version" comments). commands/impact.ts applies these rules to two evaluations of the program.
 //
 // Sources (pulumi/pulumi-azure-native):
 // - provider/pkg/provider/diff.go, calculateDetailedDiff: every path parameter of the PUT is a

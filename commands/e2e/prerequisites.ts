@@ -2,13 +2,13 @@
 // azure-native will use. The skip decision is made from the machine alone: environment variables
 // and local files, never the network, and the instance metadata service is never probed (a managed
 // identity counts only when ARM_USE_MSI asks for it). Which sign-in azure-native uses is decided by
-// preflight's planSignIn (tools/preflight/signIn.ts), the one implementation of azure-native's order;
+// preflight's planSignIn (commands/azure/signIn.ts), the one implementation of azure-native's order;
 // here is only what the machine must hold for the method it picks.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { HttpClient } from "@azure/core-rest-pipeline";
-import { AzRunner, LOGIN_HINT, planSignIn, resolveSignIn, SignIn, SignInError, SignInPlan } from "../preflight/signIn";
+import { AzRunner, LOGIN_HINT, planSignIn, resolveSignIn, SignIn, SignInError, SignInPlan } from "../azure/signIn";
 
 /** The machine as the checks see it; injectable so that tests can describe one. */
 export interface Machine {

@@ -5,7 +5,7 @@
 // for the CLI. Only the resource monitor is Pulumi's mock; the stack's own outputs, which the
 // change guard reads through a stack reference, come from PREVIOUS_OUTPUTS (JSON; none by default:
 // a first update), and a dynamic resource is checked as the engine checks it in a preview (its
-// refusal printed as the engine prints it). `node tools/runUnderPulumiRunner.js [program]`: the
+// refusal printed as the engine prints it). `node dev/runUnderPulumiRunner.js [program]`: the
 // program directory or file, as Pulumi.yaml's `main` names it (the working directory's package.json
 // "main" by default; the working directory's tsconfig.json applies either way). Prints a JSON
 // report on exit.
@@ -14,7 +14,7 @@
 const path = require("path");
 const pulumi = require("@pulumi/pulumi");
 
-const { checkDynamicResource } = require("./dynamicCheck");
+const { checkDynamicResource } = require("../model/dynamicCheck");
 
 const runner = require.resolve("@pulumi/pulumi/cmd/run");
 const registered = [];

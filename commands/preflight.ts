@@ -10,11 +10,11 @@ import type { Agent } from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import type { StackConfig } from "../../lib/config";
-import { DeclaredEvaluation, declaredResourcesInWorker } from "./declared";
-import type { PreflightReport } from "./run";
-import type { SignIn, SignInPlan } from "./signIn";
-import type { SignInBounds } from "./signInHttp";
+import type { StackConfig } from "../lib/config";
+import { DeclaredEvaluation, declaredResourcesInWorker } from "./preflight/declared";
+import type { PreflightReport } from "./preflight/run";
+import type { SignIn, SignInPlan } from "./azure/signIn";
+import type { SignInBounds } from "./azure/signInHttp";
 
 export const USAGE = `usage: npm run preflight [-- [--stack NAME] [--fix] [--json] [--resource-group NAME] [--timeout SECONDS]]
   --stack NAME           the stack whose Pulumi.NAME.yaml to check (default: dev)
@@ -23,8 +23,8 @@ export const USAGE = `usage: npm run preflight [-- [--stack NAME] [--fix] [--jso
   --resource-group NAME  the deployed stack's resource group, when its state is not in a local backend
   --timeout SECONDS      time limit for the whole run, sign-in included (default: 30)`;
 
-/** The project directory (tools/preflight/../..). */
-const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+/** The project directory (commands/..). */
+const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /** Sign-in's limits for one run: the run's abort signal, what is pending, and the time left. */
 export type RunBounds = SignInBounds & { timeoutMs: number };
@@ -55,7 +55,7 @@ export function defaultDependencies(): PreflightDependencies {
         stdout: (text) => process.stdout.write(text),
         stderr: (text) => process.stderr.write(text),
         signIn: async (plan, bounds) => {
-            const { azureCli, resolveSignIn } = await import("./signIn");
+            const { azureCli, resolveSignIn } = await import("./azure/signIn");
             return resolveSignIn(plan, azureCli(process.env, bounds.timeoutMs, bounds), process.env, bounds);
         },
         declaredResources: declaredResourcesInWorker,
@@ -146,10 +146,10 @@ export async function main(argv: string[], deps: PreflightDependencies = default
 
 /** What a run needs beyond the command line, loaded after the evaluation's worker has started. */
 async function loadModules() {
-    const [plan, config, signIn, signInHttp, existingStack, run] = await Promise.all([
-        import("../plan"), import("../../lib/config"), import("./signIn"), import("./signInHttp"), import("./existingStack"), import("./run"),
+    const [stackConfig, config, signIn, signInHttp, existingStack, run] = await Promise.all([
+        import("../model/stackConfig"), import("../lib/config"), import("./azure/signIn"), import("./azure/signInHttp"), import("./preflight/existingStack"), import("./preflight/run"),
     ]);
-    return { ...plan, ...config, ...signIn, ...signInHttp, ...existingStack, ...run };
+    return { ...stackConfig, ...config, ...signIn, ...signInHttp, ...existingStack, ...run };
 }
 
 async function preflight(options: Options, deps: PreflightDependencies, modules: Awaited<ReturnType<typeof loadModules>>, run: { started: number; deadline: number; signal: AbortSignal; declared: DeclaredEvaluation }): Promise<number> {

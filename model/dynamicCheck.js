@@ -1,5 +1,5 @@
 // What the engine does with a dynamic resource (pulumi.dynamic.Resource) when it checks it, for the
-// offline engines (tools/mockEngine.ts, tools/runUnderPulumiRunner.js): loads the provider code the
+// offline engines (model/mockEngine.ts, dev/runUnderPulumiRunner.js): loads the provider code the
 // SDK serialized into the `__provider` input and calls its check, as Pulumi's dynamic provider host
 // does (@pulumi/pulumi cmd/dynamic-provider: requireFromString(__provider).handler(), then
 // provider.check(olds, news)). Returns the engine's message for each failure

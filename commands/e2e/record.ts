@@ -12,7 +12,7 @@ export function uniqueStackName(now: Date, randomHex: string): string {
 
 /** One resource operation of a phase, timed from the engine's own events. */
 export interface ResourceTiming {
-    /** The resource's type token, as tools/deploymentModel.ts keys its estimates. */
+    /** The resource's type token, as model/deploymentModel.ts keys its estimates. */
     type: string;
     /** The logical name, the last part of the URN. */
     name: string;
@@ -64,7 +64,7 @@ export function resourceTimings(events: readonly EngineEvent[]): ResourceTiming[
 
 /**
  * Seconds per resource type for the creates of one phase (the longest when a type occurs twice):
- * the measured counterpart of tools/deploymentModel.ts PROVISIONING_SECONDS.
+ * the measured counterpart of model/deploymentModel.ts PROVISIONING_SECONDS.
  */
 export function createSecondsByType(timings: readonly ResourceTiming[]): Record<string, number> {
     const byType: Record<string, number> = {};

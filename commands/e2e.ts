@@ -2,7 +2,7 @@
 // test). A throw-away stack: up with the policy pack, the deploy-time proof, a second preview that
 // must change nothing, rbac and back, destroy, the resource group confirmed gone, stack rm. Always
 // destroys what it created, on failure and on SIGINT/SIGTERM too. Timings go to .e2e/<stack>.json.
-// It signs in as preflight does (tools/preflight/signIn.ts, azure-native's own order). Without a
+// It signs in as preflight does (commands/azure/signIn.ts, azure-native's own order). Without a
 // Pulumi CLI, a backend login or a usable Azure sign-in it creates nothing, prints one line and
 // exits 0; with --require (or E2E_REQUIRED=1), that is a failure.
 // Exit codes: 0 passed (or skipped), 1 failed and cleaned up, 2 required but prerequisites missing
@@ -13,7 +13,7 @@ import * as path from "path";
 import { checkPrerequisites, localMachine, signInForRun, skipLine } from "./e2e/prerequisites";
 import { uniqueStackName } from "./e2e/record";
 import type { E2eReport } from "./e2e/run";
-import { azureCli, SignIn } from "./preflight/signIn";
+import { azureCli, SignIn } from "./azure/signIn";
 
 // Not from ./mockEngine: that loads Pulumi's runtime, and the skip path should stay fast.
 export const E2E_DIR = path.join(path.resolve(__dirname, ".."), ".e2e");

@@ -1,15 +1,15 @@
 // `npm run impact [-- --update-readme]`: what a change of each config key does to an existing stack.
 // Evaluates the program under Pulumi's mocks before and after each change and classifies every
-// resource's change with azure-native's rules (tools/replacementRules.ts) and the resource options
+// resource's change with azure-native's rules (model/replacementRules.ts) and the resource options
 // the program sets (ignoreChanges, replaceOnChanges, replacementTrigger, deleteBeforeReplace). The README's table
 // "What a change does" is this output; test/changeImpact.test.ts keeps the two equal.
 import * as fs from "fs";
 import * as path from "path";
 import { checkChanges, DEPLOYED_SETTINGS_OUTPUT, DeployedSettings, previousRecordFrom } from "../lib/changeGuard";
 import { configText, PROJECT, Setting, SETTINGS } from "../lib/config";
-import { DeclaredResource, Evaluation, evaluateProgram, PROJECT_ROOT } from "./mockEngine";
-import { PLAN_AZURE } from "./plan";
-import { AZURE_NATIVE_RULES, REPLACED_ON_ANY_CHANGE } from "./replacementRules";
+import { DeclaredResource, Evaluation, evaluateProgram, PROJECT_ROOT } from "../model/mockEngine";
+import { PLAN_AZURE } from "../model/planAzure";
+import { AZURE_NATIVE_RULES, REPLACED_ON_ANY_CHANGE } from "../model/replacementRules";
 
 export type ChangeKind = "create" | "delete" | "replace" | "refused" | "update" | "same";
 

@@ -1,5 +1,5 @@
 // The Azure resources the program declares for a stack, as `npm run plan` sees them: the program
-// evaluated under Pulumi's mocks with the stack's configuration (tools/plan.ts), no Azure, no CLI.
+// evaluated under Pulumi's mocks with the stack's configuration (commands/plan.ts), no Azure, no CLI.
 // Preflight's policy check sends these bodies to Azure Policy. The evaluation loads Pulumi's runtime
 // and the program (a second or more of CPU), so preflight runs it in a worker thread, started first,
 // while the main thread signs in and asks Resource Manager.
@@ -42,8 +42,9 @@ export function azureResources(resources: readonly { type: string; name: string;
 
 /** Evaluates the stack in this thread (the worker's job; tests call it directly). */
 export async function evaluateDeclared(stack: string, root: string): Promise<DeclaredAzureResource[]> {
-    const { loadStackConfig, PLAN_AZURE } = await import("../plan");
-    const { evaluateProgram } = await import("../mockEngine");
+    const { loadStackConfig } = await import("../../model/stackConfig");
+    const { PLAN_AZURE } = await import("../../model/planAzure");
+    const { evaluateProgram } = await import("../../model/mockEngine");
     const { project, config, secretKeys } = loadStackConfig(stack, root);
     const evaluation = await evaluateProgram(config, PLAN_AZURE, { project, stack, secretKeys });
     if (evaluation.error !== undefined) throw new Error(`the program failed under mocks: ${evaluation.error instanceof Error ? evaluation.error.message : String(evaluation.error)}`);

@@ -17,7 +17,7 @@ import {
     WINDOWS_IMAGE,
 } from "./requirements";
 import { checkPolicy } from "./policy";
-import type { Principal, SignIn } from "./signIn";
+import type { Principal, SignIn } from "../azure/signIn";
 
 export type CheckStatus = "pass" | "fail" | "warning" | "skipped";
 
