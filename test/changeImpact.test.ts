@@ -5,9 +5,8 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import {
-    classifyChanges, configFor, EXAMPLE_CHANGES, ImpactRow, impactRows, memoizedEvaluator, renderImpactTable, ResourceChange, withImpactTable,
-} from "../commands/impact";
+import { configFor, EXAMPLE_CHANGES, ImpactRow, impactRows, memoizedEvaluator, renderImpactTable, withImpactTable } from "../commands/impact";
+import { classifyChanges, ResourceChange } from "../model/changeClassification";
 import { DeclaredResource, Evaluation } from "../model/mockEngine";
 import { CONFIG_KEYS, SETTINGS } from "../lib/config";
 import { DATA_STORES } from "../model/replacementRules";

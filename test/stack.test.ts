@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { ConfigError } from "../lib/config";
 import { VERIFICATION_TIMEOUT_SECONDS } from "../components/keyFetchVerification";
-import { classifyChanges } from "../commands/impact";
+import { classifyChanges } from "../model/changeClassification";
 import {
     Evaluation, evaluate, evaluateOnce, ofType, PROJECT_ROOT, PUBLIC_IP, single, stackConfig, SUBSCRIPTION_ID, VM_PRINCIPAL_ID,
 } from "./harness";
