@@ -17,7 +17,7 @@ import { EngineEvent, OpMap, PulumiCommand } from "@pulumi/pulumi/automation";
 import { createStackDriver, POLICY_PACK, selectStackDriver } from "../commands/e2e/automation";
 import { groupExistsWith, resourceGroupExists } from "../commands/e2e/azure";
 import { checkPrerequisites, Machine, signInForRun, skipLine } from "../commands/e2e/prerequisites";
-import { AzResult, planSignIn } from "../commands/azure/signIn";
+import { AzResult } from "../commands/azure/signIn";
 import {
     createSecondsByType, idempotencyProblems, resourceGroupNameIn, resourceTimings, uniqueStackName, verificationProblems,
 } from "../commands/e2e/record";
@@ -190,18 +190,26 @@ describe("e2e: prerequisites, from the machine alone", () => {
     });
 
     it("the sign-in is preflight's plan: azure-native's method, from the same environment", () => {
-        const environments: Record<string, string>[] = [
-            { ...SP, ARM_CLIENT_SECRET: "x" },
-            { ...SP, ARM_USE_OIDC: "true", ACTIONS_ID_TOKEN_REQUEST_URL: "https://gh/token?api-version=2.0", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "b" },
-            { ...SP, ARM_USE_OIDC: "true", ARM_OIDC_TOKEN_FILE_PATH: "/var/run/token" },
-            { ...SP, ARM_CLIENT_CERTIFICATE_PATH: "/c.pem" },
-            { ARM_USE_MSI: "true", ARM_SUBSCRIPTION_ID: "s" },
-            { ARM_ENVIRONMENT: "usgovernment", ...SP, ARM_CLIENT_SECRET: "x" },
+        const fromSubscription = { subscriptionId: "s", subscriptionSource: "ARM_SUBSCRIPTION_ID" };
+        const cases: [Record<string, string>, object][] = [
+            [{ ...SP, ARM_CLIENT_SECRET: "x" },
+                { ...fromSubscription, method: { kind: "client-secret", tenantId: "t", clientId: "c", clientSecret: "x" } }],
+            [{ ...SP, ARM_USE_OIDC: "true", ACTIONS_ID_TOKEN_REQUEST_URL: "https://gh/token?api-version=2.0", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "b" },
+                { ...fromSubscription, method: { kind: "oidc", tenantId: "t", clientId: "c", assertion: { from: "request", url: "https://gh/token?api-version=2.0", requestToken: "b", audience: "api://AzureADTokenExchange" } } }],
+            [{ ...SP, ARM_USE_OIDC: "true", ARM_OIDC_TOKEN_FILE_PATH: "/var/run/token" },
+                { ...fromSubscription, method: { kind: "oidc", tenantId: "t", clientId: "c", assertion: { from: "file", path: "/var/run/token" } } }],
+            [{ ...SP, ARM_CLIENT_CERTIFICATE_PATH: "/c.pem" },
+                { ...fromSubscription, method: { kind: "client-certificate", tenantId: "t", clientId: "c", certificatePath: "/c.pem" } }],
+            [{ ARM_USE_MSI: "true", ARM_SUBSCRIPTION_ID: "s" },
+                { ...fromSubscription, method: { kind: "managed-identity" } }],
+            [{ ARM_ENVIRONMENT: "usgovernment", ...SP, ARM_CLIENT_SECRET: "x" },
+                { ...fromSubscription, configuredCloud: "usgovernment", method: { kind: "client-secret", tenantId: "t", clientId: "c", clientSecret: "x" } }],
         ];
-        for (const env of environments) {
+        const environments = cases.map(([env]) => env);
+        for (const [env, expected] of cases) {
             const result = checkPrerequisites(machine({ ...WITH_CLI, ...env }, {}, CLI));
             assert.deepEqual(result.missing, [], JSON.stringify(env));
-            assert.deepEqual(result.signIn, planSignIn({}, [], env), JSON.stringify(env));
+            assert.deepEqual(result.signIn, expected, JSON.stringify(env));
         }
         const github = checkPrerequisites(machine({ ...WITH_CLI, ...environments[1] }, {}, CLI)).signIn;
         assert.deepEqual(github?.method, {
@@ -522,6 +530,8 @@ describe("e2e: the run, against a fake stack", () => {
         assert.equal(report.ok, false);
         assert.deepEqual(report.cleanup, { destroyed: true, groupGone: false, removed: false, error: "resource group cosmos-vm-identity3f2a1b0c still exists after pulumi destroy" });
         assert.ok(!stack.calls.includes("stack rm"));
+        // The README's promise: exit code 3 whenever resources may remain, a destroy that "succeeded" included.
+        assert.equal(exitCodeFor(report), 3);
     });
 });
 
