@@ -141,6 +141,22 @@ describe("loading under Pulumi's Node.js runner", () => {
     });
 });
 
+/** The throw-away programs: a throw on line 7 reached from line 4 of the entry point, and a syntax error on line 4. */
+const FIXTURES: Record<string, string[]> = {
+    "thrower.ts": [
+        "// Types and an interface, which transpilers remove: the lines below must still map.",
+        "type Count = number;",
+        "interface Unused { a: string }",
+        "",
+        "export function explode(count: Count): never {",
+        "    const label: string = `count ${count}`;",
+        "    throw new Error(`boom: ${label}`);",
+        "}",
+    ],
+    "throws.ts": ["import { explode } from \"./thrower\";", "", "type Unused = { b: number };", "explode(3);", "", "export = async () => ({});"],
+    "broken.ts": ["// A syntax error on line 4.", "type Unused = { a: string };", "", "export const broken: number = (1 + ;"],
+};
+
 describe("errors under Pulumi's Node.js runner point at the TypeScript source", () => {
     // Throw-away programs beside the project (so that they resolve its node_modules and load under
     // its tsconfig, as Pulumi.yaml's `main` would make them), never type-checked by `npm test`.
@@ -148,33 +164,7 @@ describe("errors under Pulumi's Node.js runner point at the TypeScript source", 
     before(() => {
         fs.mkdirSync(path.join(PROJECT_ROOT, ".scratch"), { recursive: true });
         dir = fs.mkdtempSync(path.join(PROJECT_ROOT, ".scratch", "runner-errors-"));
-        fs.writeFileSync(path.join(dir, "thrower.ts"), [
-            "// Types and an interface, which transpilers remove: the lines below must still map.",
-            "type Count = number;",
-            "interface Unused { a: string }",
-            "",
-            "export function explode(count: Count): never {",
-            "    const label: string = `count ${count}`;",
-            "    throw new Error(`boom: ${label}`);",
-            "}",
-            "",
-        ].join("\n"));
-        fs.writeFileSync(path.join(dir, "throws.ts"), [
-            "import { explode } from \"./thrower\";",
-            "",
-            "type Unused = { b: number };",
-            "explode(3);",
-            "",
-            "export = async () => ({});",
-            "",
-        ].join("\n"));
-        fs.writeFileSync(path.join(dir, "broken.ts"), [
-            "// A syntax error on line 4.",
-            "type Unused = { a: string };",
-            "",
-            "export const broken: number = (1 + ;",
-            "",
-        ].join("\n"));
+        for (const [name, lines] of Object.entries(FIXTURES)) fs.writeFileSync(path.join(dir, name), `${lines.join("\n")}\n`);
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
