@@ -8,9 +8,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { UnsafeChangeError } from "./changeGuard";
 
-/** The stop's type token, as the engine names it in its error. */
-export const STOP_TYPE = "pulumi-nodejs:dynamic/changeGuard:UnsafeChange";
-
 interface StopInputs {
     message: string;
 }
@@ -29,6 +26,7 @@ export const unsafeChangeProvider: pulumi.dynamic.ResourceProvider<StopInputs> =
     },
 };
 
+/** The stop, of type pulumi-nodejs:dynamic/changeGuard:UnsafeChange (the type the engine's error names). */
 class UnsafeChangeStop extends pulumi.dynamic.Resource {
     constructor(message: string) {
         super(unsafeChangeProvider, "change-guard", { message }, {}, "changeGuard", "UnsafeChange");
