@@ -4,14 +4,14 @@
 // `npm run plan` does, signs in as `pulumi up` would (signIn.ts), runs the checks (checks.ts) at once,
 // prints one line per check and exits 0 (no failure), 1 (a check failed) or 2 (preflight could not run).
 // --timeout bounds the whole run, sign-in included. Start-up matters (`npm run preflight` should
-// answer in about two seconds): the program's evaluation for the policy check starts in a worker
-// thread first, and the Azure SDKs load only after it has started.
+// answer in about two seconds): the program's evaluation for the policy check comes from a cache,
+// or starts in a worker thread first; the Azure SDKs load only after it has started.
 import type { Agent } from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { StackConfig } from "../lib/config";
-import { DeclaredEvaluation, declaredResourcesInWorker } from "./preflight/declared";
+import { cachedDeclaredResources, DeclaredEvaluation } from "./preflight/declared";
 import type { PreflightReport } from "./preflight/run";
 import type { SignIn, SignInPlan } from "./azure/signIn";
 import type { SignInBounds } from "./azure/signInHttp";
@@ -38,7 +38,7 @@ export interface PreflightDependencies {
     stderr(text: string): void;
     /** Signs in as `pulumi up` would, within the run's bounds. Tests inject a fake credential here. */
     signIn(plan: SignInPlan, bounds: RunBounds): Promise<SignIn>;
-    /** Starts evaluating the program for a stack (the plan's evaluation): the policy check's resource bodies. */
+    /** The program's evaluation for a stack (the plan's), cached or started now: the policy check's resource bodies. */
     declaredResources(stack: string, root: string): DeclaredEvaluation;
     /** Tests only: a loopback HTTPS Resource Manager and the TLS agent that trusts it. Production uses the stack's cloud. */
     resourceManager?: { endpoint: string; agent: Agent };
@@ -58,7 +58,7 @@ export function defaultDependencies(): PreflightDependencies {
             const { azureCli, resolveSignIn } = await import("./azure/signIn");
             return resolveSignIn(plan, azureCli(process.env, bounds.timeoutMs, bounds), process.env, bounds);
         },
-        declaredResources: declaredResourcesInWorker,
+        declaredResources: (stack, root) => cachedDeclaredResources(stack, root),
         retryDelayInMs: 800,
         pollIntervalMs: 5000,
         now: () => Date.now(),

@@ -5,8 +5,9 @@ import { EvaluateOptions, Evaluation, DeclaredResource, evaluateProgram, FakeAzu
 export { PROJECT_ROOT } from "../model/mockEngine";
 export type { DeclaredResource, Evaluation, EvaluateOptions, StackOutput } from "../model/mockEngine";
 
-export const SUBSCRIPTION_ID = "00000000-1111-2222-3333-444444444444";
-export const TENANT_ID = "99999999-8888-7777-6666-555555555555";
+import { SUBSCRIPTION_ID, TENANT_ID } from "./support/ids";
+
+export { SUBSCRIPTION_ID, TENANT_ID };
 export const VM_PRINCIPAL_ID = "7f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f";
 export const PUBLIC_IP = "203.0.113.10";
 /**

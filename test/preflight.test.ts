@@ -18,7 +18,7 @@ import { AggregateAuthenticationError, AuthenticationError, AzureCliCredential, 
 import { parseConfig } from "../lib/config";
 import { ArmClients, checkEndpoint } from "../commands/preflight/arm";
 import { main, PreflightDependencies, RunBounds } from "../commands/preflight";
-import { azureResources, DeclaredAzureResource, DeclaredEvaluation } from "../commands/preflight/declared";
+import { azureResources, cachedDeclaredResources, DeclaredAzureResource, DeclaredEvaluation, programInputs } from "../commands/preflight/declared";
 import { deployedStackFromCheckpoint } from "../commands/preflight/existingStack";
 import { actionMatches, denyingAssignments, evaluateActions, EVERYONE } from "../commands/preflight/permissions";
 import { requiredActions, requiredProviders, WINDOWS_IMAGE } from "../commands/preflight/requirements";
@@ -27,7 +27,7 @@ import { refusedRequests, signInHttpClient } from "../commands/azure/signInHttp"
 import { AzResult, azureCli, describeSignInFailure, planSignIn, principalFromToken, resolveSignIn, SignIn, SignInError, SignInMethod, SignInPlan } from "../commands/azure/signIn";
 import { PLAN_AZURE } from "../model/planAzure";
 import { loadStackConfig } from "../model/stackConfig";
-import { Evaluation, evaluate, ofType, PROJECT_ROOT, single, stackConfig } from "./harness";
+import { Evaluation, evaluate, evaluateOnce, ofType, PROJECT_ROOT, single, stackConfig } from "./harness";
 import {
     FAKE_TOKEN, fakeAccessToken, FakeResourceManager, FakeWorld, healthyWorld, PolicyQuestionBody, startFakeResourceManager,
     SUBSCRIPTION_ID, TENANT_ID, USER_NAME, USER_OBJECT_ID, vmSku,
@@ -55,6 +55,9 @@ const evaluateDefaults = () => (defaultProgram ??= evaluate(stackConfig()));
  * policy get the defaults' bodies, whatever their configuration.
  */
 const declaredCache = new Map<string, Promise<DeclaredAzureResource[]>>();
+const NOTHING_DECLARED: DeclaredEvaluation = { result: Promise.resolve([]), stop: () => undefined };
+/** The program's own bodies at the defaults, for a test whose output shows the policy check. */
+const DECLARED = { declaredResources: () => declaredFor() };
 function declaredFor(configLines: string[] = []): DeclaredEvaluation {
     const key = JSON.stringify(configLines);
     let result = declaredCache.get(key);
@@ -117,7 +120,8 @@ async function preflight(argv: string[], options: RunOptions = {}): Promise<Run>
             stdout: (text) => { stdout += text; },
             stderr: (text) => { stderr += text; },
             signIn: testSignIn(),
-            declaredResources: () => declaredFor(),
+            // Most tests are not about Azure Policy: no resources, no questions (each is a TLS handshake).
+            declaredResources: () => NOTHING_DECLARED,
             resourceManager: { endpoint: options.endpoint ?? fake.endpoint, agent: fake.agent },
             retryDelayInMs: 10,
             pollIntervalMs: 20,
@@ -171,7 +175,7 @@ const signInAt = (entra: FakeEntraId) => (plan: SignInPlan, bounds: RunBounds) =
 describe("npm run preflight", { concurrency: true }, () => {
     describe("preflight against a healthy subscription", { concurrency: true }, () => {
         it("prints one line per check, all passing or skipped with a reason, and exits 0 with read-only calls", async () => {
-            const run = await preflight([]);
+            const run = await preflight([], { deps: DECLARED });
             assert.equal(run.code, 0, run.stdout + run.stderr);
             assert.equal(run.stderr, "");
             assert.deepEqual([...run.checks.keys()], CHECK_IDS);
@@ -187,7 +191,7 @@ describe("npm run preflight", { concurrency: true }, () => {
         });
 
         it("prints the same as JSON with --json, for CI", async () => {
-            const run = await preflight(["--json"]);
+            const run = await preflight(["--json"], { deps: DECLARED });
             assert.equal(run.code, 0);
             const report = JSON.parse(run.stdout) as { ok: boolean; stack: string; subscriptionId: string; counts: Record<string, number>; checks: { id: string; status: string; message: string; remedy?: string }[] };
             assert.equal(report.ok, true);
@@ -486,7 +490,7 @@ describe("npm run preflight", { concurrency: true }, () => {
         };
 
         it("passes when no assignment restricts anything, having asked about every resource's declared body and sent no secret or placeholder", async () => {
-            const run = await preflight([]);
+            const run = await preflight([], { deps: DECLARED });
             assert.deepEqual(check(run, "policy"), { status: "PASS", message: "no policy assignment denies any of the stack's 14 Azure resources as declared (westeurope; audit effects not counted)" });
             assert.deepEqual(questions(run.fake).map((q) => q.resourceDetails.resourceContent.type).sort(), [
                 "Microsoft.Authorization/roleAssignments",
@@ -531,6 +535,7 @@ describe("npm run preflight", { concurrency: true }, () => {
 
         it("fails for a deny of a resource type, naming the assignment's display name and the resource, and says no configuration avoids it", async () => {
             const run = await preflight([], {
+                deps: DECLARED,
                 world: (w) => {
                     named(w, "no-public-ips", "Not allowed resource types");
                     w.policy = (question) => question.resourceDetails.resourceContent.type !== "Microsoft.Network/publicIPAddresses" ? NONE : {
@@ -553,6 +558,7 @@ describe("npm run preflight", { concurrency: true }, () => {
 
         it("fails for an allowed-locations deny with the config keys that avoid it and the regions the assignment allows", async () => {
             const run = await preflight(["--json"], {
+                deps: DECLARED,
                 world: (w) => {
                     named(w, "allowed-locations", "Allowed locations");
                     w.policy = (question) => question.resourceDetails.resourceContent.location === undefined ? NONE : {
@@ -591,14 +597,32 @@ describe("npm run preflight", { concurrency: true }, () => {
                     contentEvaluationResult: { policyEvaluations: [] },
                 };
             };
-            const missing = await preflight([], { world: (w) => restrictions(w, [{ result: "Required", policyEffect: "Deny", reason: "tags.costCenter is required" }]) });
+            const missing = await preflight([], { deps: DECLARED, world: (w) => restrictions(w, [{ result: "Required", policyEffect: "Deny", reason: "tags.costCenter is required" }]) });
             assert.deepEqual(check(missing, "policy"), {
                 status: "FAIL",
                 message: "Azure Policy would refuse the deployment (RequestDisallowedByPolicy): \"Require a costCenter tag\" requires tags.costCenter on resource group cosmos-vm-identity, tutorial-nsg, tutorial-vnet and 9 more",
                 remedy: "pulumi config set --path 'tags.costCenter' <value>",
             });
-            const auditOnly = await preflight([], { world: (w) => restrictions(w, []) });
+            const auditOnly = await preflight([], { deps: DECLARED, world: (w) => restrictions(w, []) });
             assert.equal(check(auditOnly, "policy").status, "PASS");
+        });
+
+        it("says no configuration avoids a restriction on a tag the program sets itself (stack)", async () => {
+            const run = await preflight([], {
+                deps: DECLARED,
+                world: (w) => {
+                    named(w, "stages", "Known stages");
+                    w.policy = (question) => question.resourceDetails.resourceContent.type !== "Microsoft.DocumentDB/databaseAccounts" ? NONE : {
+                        fieldRestrictions: [{ field: "tags.stack", restrictions: [{ result: "Required", values: ["prod", "test"], policy: reference("stages"), policyEffect: "Deny", reason: "tags.stack must be a known stage" }] }],
+                        contentEvaluationResult: { policyEvaluations: [] },
+                    };
+                },
+            });
+            assert.deepEqual(check(run, "policy"), {
+                status: "FAIL",
+                message: "Azure Policy would refuse the deployment (RequestDisallowedByPolicy): \"Known stages\" denies tags.stack dev on tutorial-cosmos",
+                remedy: "\"Known stages\": no configuration avoids it (ask for a policy exemption, or deploy to another subscription)",
+            });
         });
 
         /** A stack with its own tag and a secret admin password (the evaluation reads the secret as a placeholder). */
@@ -633,7 +657,7 @@ describe("npm run preflight", { concurrency: true }, () => {
         });
 
         it("warns, and does not fail, when the caller may not ask Azure Policy (403)", async () => {
-            const run = await preflight([], { world: (w) => { w.policy = "forbidden"; } });
+            const run = await preflight([], { deps: DECLARED, world: (w) => { w.policy = "forbidden"; } });
             assert.equal(run.code, 0);
             assert.deepEqual(check(run, "policy"), {
                 status: "WARN",
@@ -1065,6 +1089,7 @@ describe("npm run preflight", { concurrency: true }, () => {
                 new AggregateAuthenticationError([new CredentialUnavailableError("EnvironmentCredential is unavailable."), new CredentialUnavailableError("Azure CLI could not be found.")], "ChainedTokenCredential authentication failed."),
                 new AuthenticationError(400, { error: "invalid_client", error_description: "AADSTS7000215: Invalid client secret provided." }),
                 new Error("read ECONNRESET"),
+                new SignInError("the OIDC token request to token.actions.githubusercontent.com answered 500"),
                 "a string",
             ];
             for (const method of methods) {
@@ -1153,6 +1178,9 @@ describe("npm run preflight", { concurrency: true }, () => {
             program = await evaluateDefaults();
         });
 
+        /** The other resources a stack may declare: rbac mode, no auto-shutdown, no verification, public Cosmos DB. */
+        const RBAC_VARIANT = { accessMode: "rbac", autoShutdownTime: "off", verifyOnDeploy: "false", cosmosPublicAccess: "true" };
+
         // The Resource Manager type behind each azure-native type the program declares.
         const ARM_TYPES: Record<string, string> = {
             "azure-native:resources:ResourceGroup": "Microsoft.Resources/subscriptions/resourceGroups",
@@ -1173,9 +1201,9 @@ describe("npm run preflight", { concurrency: true }, () => {
         };
 
         it("asks for the write action of every Azure resource the program declares, and for its providers", async () => {
-            const variants: Record<string, string>[] = [{}, { accessMode: "rbac", autoShutdownTime: "off", verifyOnDeploy: "false", cosmosPublicAccess: "true" }];
+            const variants: Record<string, string>[] = [{}, RBAC_VARIANT];
             for (const variant of variants) {
-                const evaluation = Object.keys(variant).length === 0 ? program : await evaluate(stackConfig(variant));
+                const evaluation = Object.keys(variant).length === 0 ? program : await evaluateOnce(stackConfig(variant));
                 const config = parseConfig(stackConfig(variant));
                 const actions = requiredActions(config).map((a) => a.name);
                 const namespaces = requiredProviders(config).map((p) => p.name);
@@ -1193,10 +1221,10 @@ describe("npm run preflight", { concurrency: true }, () => {
         });
 
         it("knows, for Azure Policy, the Resource Manager type, api-version and path parameters of every Azure resource the program declares", async () => {
-            const variants: Record<string, string>[] = [{}, { accessMode: "rbac" }];
+            const variants: Record<string, string>[] = [{}, RBAC_VARIANT];
             const types = new Set<string>();
             for (const variant of variants) {
-                const evaluation = Object.keys(variant).length === 0 ? program : await evaluate(stackConfig(variant));
+                const evaluation = Object.keys(variant).length === 0 ? program : await evaluateOnce(stackConfig(variant));
                 for (const r of evaluation.resources.filter((r) => r.custom && r.type.startsWith("azure-native:"))) types.add(r.type);
             }
             assert.deepEqual([...types].filter((type) => !ARM_SHAPES[type]), [], "add these to ARM_SHAPES in commands/preflight/policy.ts");
@@ -1209,6 +1237,29 @@ describe("npm run preflight", { concurrency: true }, () => {
                 const args = /export interface \w+Args \{([\s\S]*?)\n\}/.exec(declaration)?.[1] ?? "";
                 for (const input of shape.pathInputs) assert.match(args, new RegExp(`\\b${input}\\??:`), `${type}: no input ${input}`);
             }
+        });
+
+        it("keeps the program's evaluation for the next run, and evaluates again when the stack's settings or a program file change", async () => {
+            const cacheDir = fs.mkdtempSync(path.join(scratch, "cache-"));
+            const inputFile = path.join(scratch, `program-${process.pid}.ts`);
+            fs.writeFileSync(inputFile, "export const version = 1;\n");
+            let evaluations = 0;
+            const evaluate = (): DeclaredEvaluation => {
+                evaluations++;
+                return { result: Promise.resolve([{ type: "azure-native:resources:ResourceGroup", name: "rg", resourceName: `rg${evaluations}`, inputs: { location: "westeurope" } }]), stop: () => undefined };
+            };
+            const options = { cacheDir, inputs: [inputFile], evaluate };
+            const root = project();
+            const first = await cachedDeclaredResources("dev", root, options).result;
+            const second = await cachedDeclaredResources("dev", root, options).result;
+            assert.deepEqual([evaluations, first[0].resourceName, second[0].resourceName], [1, "rg1", "rg1"], "the second run read the first's answer");
+            fs.appendFileSync(path.join(root, "Pulumi.dev.yaml"), "  cosmos-vm-identity:vmSize: Standard_D2s_v5\n");
+            assert.equal((await cachedDeclaredResources("dev", root, options).result)[0].resourceName, "rg2", "another configuration is another evaluation");
+            fs.writeFileSync(inputFile, "export const version = 2;\n");
+            assert.equal((await cachedDeclaredResources("dev", root, options).result)[0].resourceName, "rg3", "a changed program file is another evaluation");
+            assert.equal(fs.readdirSync(cacheDir).length, 3);
+            assert.deepEqual(programInputs().filter((file) => !/^(lib|components)\//.test(file)), ["index.ts", "package-lock.json", "model/mockEngine.ts", "model/planAzure.ts", "model/stackConfig.ts", "commands/preflight/declared.ts"]);
+            assert.ok(programInputs().includes("lib/keyFetchScript.ps1"), "a file the program reads, not only the modules it loads");
         });
 
         it("checks the image the program's VM uses", () => {
@@ -1229,7 +1280,7 @@ describe("npm run preflight", { concurrency: true }, () => {
             // Signed in as with the Azure CLI (its sign-in resolution, a fake `az`), with the fake's token.
             const az = async (): Promise<AzResult> => ({ exitCode: 0, stdout: JSON.stringify({ environmentName: "AzureCloud", id: SUBSCRIPTION_ID, name: "Contoso Dev", tenantId: TENANT_ID, user: { name: USER_NAME, type: "user" } }), stderr: "" });
             const signIn = async (plan: SignInPlan): Promise<SignIn> => ({ ...(await resolveSignIn(plan, az, {})), credential: fakeCredential() });
-            const run = await preflight([], { world: readmeWorld, deps: { signIn } });
+            const run = await preflight([], { world: readmeWorld, deps: { signIn, ...DECLARED } });
             const normalise = (text: string) => text.replace(/ in \d+\.\d s:/, " in N s:");
             assert.equal(normalise(sample), normalise(run.stdout), `README's preflight sample is stale; the current output is:\n${run.stdout}`);
         });
@@ -1308,7 +1359,7 @@ describe("time limits and throttling", { concurrency: true }, () => {
     });
 
     it("asks Azure Policy again after a 429's Retry-After, within the time limit, and passes", async () => {
-        const run = await preflight(["--json"], { world: (w) => { w.throttle.push({ path: /\/checkPolicyRestrictions$/, times: 1, retryAfterSeconds: 1 }); } });
+        const run = await preflight(["--json"], { deps: DECLARED, world: (w) => { w.throttle.push({ path: /\/checkPolicyRestrictions$/, times: 1, retryAfterSeconds: 1 }); } });
         assert.equal(run.code, 0, run.stdout);
         const report = JSON.parse(run.stdout) as { checks: { id: string; status: string; durationMs: number }[] };
         const policy = report.checks.find((c) => c.id === "policy")!;
@@ -1318,7 +1369,7 @@ describe("time limits and throttling", { concurrency: true }, () => {
     });
 
     it("fails the policy check when Azure Policy's Retry-After runs past the time limit, without waiting it out", async () => {
-        const run = await preflight(["--timeout", "2"], { world: (w) => { w.throttle.push({ path: /\/checkPolicyRestrictions$/, times: 1000, retryAfterSeconds: 30 }); } });
+        const run = await preflight(["--timeout", "2"], { deps: DECLARED, world: (w) => { w.throttle.push({ path: /\/checkPolicyRestrictions$/, times: 1000, retryAfterSeconds: 30 }); } });
         assert.deepEqual(check(run, "policy"), {
             status: "FAIL",
             message: "no answer within 2 s: Resource Manager is throttling this subscription (429, Retry-After 30 s)",

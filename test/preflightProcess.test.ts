@@ -7,13 +7,15 @@ import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { PROJECT_ROOT } from "./harness";
 import { ChildAzure, startChildAzure } from "./support/childAzure";
 import { FAKE_TOKEN, SUBSCRIPTION_ID, TENANT_ID, USER_NAME } from "./support/fakeResourceManager";
 import { selfSignedCertificate } from "./support/selfSignedCertificate";
 
+/** The project (not ./harness's: that loads Pulumi's runtime, which these tests leave to their children). */
+const PROJECT_ROOT = path.resolve(__dirname, "..");
 const SERVICE_PRINCIPAL = { ARM_CLIENT_ID: "app", ARM_CLIENT_SECRET: "s3cret", ARM_TENANT_ID: TENANT_ID, ARM_SUBSCRIPTION_ID: SUBSCRIPTION_ID };
 const POSIX = process.platform !== "win32";
 /** Starting node with ts-node and loading preflight's modules, on a busy 2-core machine. */
@@ -32,13 +34,17 @@ function run(command: string, args: string[], env: Record<string, string>): Prom
 
 // One child at a time: each is timed, and the machine may be busy with other test files.
 describe("preflight as a process, reaching nothing but loopback fakes", () => {
+    // The first run evaluates the program in preflight's worker thread and keeps it here; the next reuse it.
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "cosmos-vm-identity-preflight-cache-"));
+    after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
+
     it("the documented CI command, `npm run --silent preflight -- --json`, prints JSON and nothing else, asking Entra ID for one token", { skip: !POSIX && "npm's shim differs on Windows" }, async () => {
         const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
         const section = readme.slice(readme.indexOf("### Preflight: `npm run preflight`"), readme.indexOf("\n## ", readme.indexOf("### Preflight: `npm run preflight`")));
         assert.deepEqual([...section.matchAll(/^(npm run [^#\n]*--json)\b/gm)].map((m) => m[1].trim()), ["npm run --silent preflight -- --json"], "the README documents this command for JSON");
         const azure = await startChildAzure();
         try {
-            const result = await run("npm", ["run", "--silent", "preflight", "--", "--json"], { ...azure.env, ...SERVICE_PRINCIPAL, HOME: azure.dir, USERPROFILE: azure.dir });
+            const result = await run("npm", ["run", "--silent", "preflight", "--", "--json"], { ...azure.env, ...SERVICE_PRINCIPAL, HOME: azure.dir, USERPROFILE: azure.dir, PREFLIGHT_CACHE_DIR: cacheDir });
             assert.equal(result.code, 0, result.stdout + result.stderr);
             const report = JSON.parse(result.stdout) as { ok: boolean; stack: string; checks: { id: string; status: string; message: string }[] };
             assert.equal(report.ok, true);
@@ -47,6 +53,7 @@ describe("preflight as a process, reaching nothing but loopback fakes", () => {
             // The bodies came from the program's evaluation in the worker thread: one question per resource.
             assert.equal(report.checks[3].message, "no policy assignment denies any of the stack's 14 Azure resources as declared (westeurope; audit effects not counted)");
             assert.equal(azure.arm.calls.filter((c) => c.path.endsWith("/checkPolicyRestrictions")).length, 14);
+            assert.equal(fs.readdirSync(cacheDir).filter((file) => file.endsWith(".json")).length, 1, "the evaluation was kept for the next run");
             assert.deepEqual(azure.entra.tokenRequests(), { "https://management.azure.com/.default": 1 });
             assert.deepEqual(azure.arm.unexpected, []);
             assert.deepEqual(azure.log(), [], "the process tried to reach something but the fakes");
@@ -59,7 +66,7 @@ describe("preflight as a process, reaching nothing but loopback fakes", () => {
         const azure = await startChildAzure({ entra: "hang" });
         try {
             const result = await run(process.execPath, ["--require", "ts-node/register/transpile-only", "commands/preflight.ts", "--timeout", "2"],
-                { ...azure.env, ...SERVICE_PRINCIPAL, HOME: azure.dir, USERPROFILE: azure.dir });
+                { ...azure.env, ...SERVICE_PRINCIPAL, HOME: azure.dir, USERPROFILE: azure.dir, PREFLIGHT_CACHE_DIR: cacheDir });
             assert.equal(result.code, 2);
             assert.equal(result.stdout, "");
             assert.equal(result.stderr, `preflight: no answer within 2 s from https://login.microsoftonline.com/${TENANT_ID}/oauth2/v2.0/token while signing in with service principal app with a client secret: `

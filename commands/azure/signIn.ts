@@ -340,8 +340,9 @@ export function signInHint(method: SignInMethod): string {
  * a chain said, Entra ID's own error code, or the credential's first line.
  */
 export function describeSignInFailure(error: unknown, method: SignInMethod): string {
-    if (error instanceof SignInError) return error.message;
     const hint = signInHint(method);
+    // Most say what to do already; one that does not (an OIDC token request refused, say) gets the hint.
+    if (error instanceof SignInError) return /az login/.test(error.message) ? error.message : `${error.message}; ${hint}`;
     const name = (error as { name?: unknown } | undefined)?.name;
     if (error instanceof AggregateAuthenticationError || name === "AggregateAuthenticationError") {
         const steps = ((error as AggregateAuthenticationError).errors ?? []).map((step: unknown) => firstLine(step instanceof Error ? step.message : String(step)));

@@ -8,6 +8,7 @@ import { ArmClients, armCode, describeError, statusOf } from "./arm";
 import type { DeclaredAzureResource } from "./declared";
 import type { DeployedStack, DeployedVm, StackLookup } from "./existingStack";
 import { denyingAssignments, DenyAssignment, evaluateActions, Permission } from "./permissions";
+import { checkPolicy } from "./policy";
 import {
     ENCRYPTION_AT_HOST_FEATURE,
     requiredActions,
@@ -16,7 +17,6 @@ import {
     SQL_ROLE_ASSIGNMENT_WRITE,
     WINDOWS_IMAGE,
 } from "./requirements";
-import { checkPolicy } from "./policy";
 import type { Principal, SignIn } from "../azure/signIn";
 
 export type CheckStatus = "pass" | "fail" | "warning" | "skipped";

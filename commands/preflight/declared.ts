@@ -2,9 +2,13 @@
 // evaluated under Pulumi's mocks with the stack's configuration (commands/plan.ts), no Azure, no CLI.
 // Preflight's policy check sends these bodies to Azure Policy. The evaluation loads Pulumi's runtime
 // and the program (a second or more of CPU), so preflight runs it in a worker thread, started first,
-// while the main thread signs in and asks Resource Manager.
+// while the main thread signs in and asks Resource Manager, and keeps its answer: the same stack
+// settings and program files give the same bodies, so the next run reads them from the cache.
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
+import { loadStackConfig } from "../../model/stackConfig";
 
 export interface DeclaredAzureResource {
     /** azure-native type token, e.g. azure-native:compute:VirtualMachine */
@@ -42,7 +46,6 @@ export function azureResources(resources: readonly { type: string; name: string;
 
 /** Evaluates the stack in this thread (the worker's job; tests call it directly). */
 export async function evaluateDeclared(stack: string, root: string): Promise<DeclaredAzureResource[]> {
-    const { loadStackConfig } = await import("../../model/stackConfig");
     const { PLAN_AZURE } = await import("../../model/planAzure");
     const { evaluateProgram } = await import("../../model/mockEngine");
     const { project, config, secretKeys } = loadStackConfig(stack, root);
@@ -91,4 +94,88 @@ export function declaredResourcesInWorker(stack: string, root: string): Declared
     // Whoever asks handles a failure; an unasked one must not crash the run.
     result.catch(() => undefined);
     return { result, stop: () => void worker.terminate() };
+}
+
+const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+/**
+ * What the evaluation depends on besides the stack's settings: the program and every file under
+ * lib/ and components/ (the key-fetch script template included), the dependencies' versions, and
+ * the evaluation itself. Names relative to the project.
+ */
+export function programInputs(root = PROJECT_ROOT): string[] {
+    const walk = (dir: string): string[] => fs.readdirSync(path.join(root, dir), { withFileTypes: true })
+        .flatMap((entry) => (entry.isDirectory() ? walk(`${dir}/${entry.name}`) : [`${dir}/${entry.name}`]));
+    return ["index.ts", "package-lock.json", "model/stackConfig.ts", "model/planAzure.ts", "model/mockEngine.ts", "commands/preflight/declared.ts", ...walk("lib"), ...walk("components")].sort();
+}
+
+/** Where evaluations are kept between runs: PREFLIGHT_CACHE_DIR, else node_modules/.cache, as tools conventionally do. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+    return env.PREFLIGHT_CACHE_DIR || path.join(PROJECT_ROOT, "node_modules", ".cache", "cosmos-vm-identity", "preflight");
+}
+
+export interface CacheOptions {
+    cacheDir?: string;
+    /** Files whose content names the evaluation (default: programInputs()). */
+    inputs?: string[];
+    /** Evaluates on a miss (default: in a worker thread). */
+    evaluate?: (stack: string, root: string) => DeclaredEvaluation;
+}
+
+const KEPT = 20;
+
+/** The cache file for a stack's evaluation: a hash of its settings and the program's files. */
+function cacheFile(stack: string, root: string, options: CacheOptions): string {
+    const hash = crypto.createHash("sha256").update(JSON.stringify({ stack, settings: loadStackConfig(stack, root) }));
+    for (const file of options.inputs ?? programInputs()) hash.update(`\0${file}\0`).update(fs.readFileSync(path.resolve(PROJECT_ROOT, file)));
+    return path.join(options.cacheDir ?? defaultCacheDir(), `${hash.digest("hex")}.json`);
+}
+
+function readCached(file: string): DeclaredAzureResource[] | undefined {
+    try {
+        return JSON.parse(fs.readFileSync(file, "utf8")) as DeclaredAzureResource[];
+    } catch {
+        return undefined;
+    }
+}
+
+/** Writes atomically and keeps the most recent few; a cache that cannot be written is no cache. */
+function writeCached(file: string, resources: DeclaredAzureResource[]): void {
+    try {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        const temporary = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(temporary, JSON.stringify(resources));
+        fs.renameSync(temporary, file);
+        const entries = fs.readdirSync(path.dirname(file)).filter((name) => name.endsWith(".json"))
+            .map((name) => ({ name, mtime: fs.statSync(path.join(path.dirname(file), name)).mtimeMs }))
+            .sort((a, b) => b.mtime - a.mtime);
+        for (const old of entries.slice(KEPT)) fs.rmSync(path.join(path.dirname(file), old.name), { force: true });
+    } catch {
+        // Read-only node_modules, a full disk: the next run evaluates again.
+    }
+}
+
+/**
+ * The stack's declared resources from the cache, or evaluated (in a worker thread, started before
+ * this returns) and then cached.
+ */
+export function cachedDeclaredResources(stack: string, root: string, options: CacheOptions = {}): DeclaredEvaluation {
+    let file: string;
+    try {
+        file = cacheFile(stack, root, options);
+    } catch (error) {
+        // No stack file, say: preflight reports that itself.
+        const result = Promise.reject(error);
+        result.catch(() => undefined);
+        return { result, stop: () => undefined };
+    }
+    const cached = readCached(file);
+    if (cached) return { result: Promise.resolve(cached), stop: () => undefined };
+    const running = (options.evaluate ?? declaredResourcesInWorker)(stack, root);
+    const result = running.result.then((resources) => {
+        writeCached(file, resources);
+        return resources;
+    });
+    result.catch(() => undefined);
+    return { result, stop: running.stop };
 }

@@ -6,8 +6,8 @@
 // fails `pulumi up` with RequestDisallowedByPolicy) and restrictions on the fields we name as
 // pending (location, tags). Pure, apart from the Resource Manager calls in checkPolicy.
 import type { StackConfig } from "../../lib/config";
-import type { ArmClients } from "./arm";
-import { describeError, statusOf, armCode } from "./arm";
+import { STACK_TAG_NAMES } from "../../lib/tags";
+import { ArmClients, armCode, describeError, statusOf } from "./arm";
 import type { DeclaredAzureResource } from "./declared";
 
 export const POLICY_RESTRICTIONS_API_VERSION = "2023-03-01";
@@ -222,7 +222,11 @@ export function configKeyFor(finding: Pick<PolicyFinding, "field" | "armType">):
     if (field === "location" || field.endsWith("/locations[*].locationname")) {
         return type === "microsoft.documentdb/databaseaccounts" ? "cosmosLocation" : "azure-native:location";
     }
-    if (field.startsWith("tags")) return "tags";
+    if (field.startsWith("tags")) {
+        // The program sets `project` and `stack` itself; the `tags` config may not override them.
+        const tag = tagOf(finding.field);
+        return tag !== undefined && STACK_TAG_NAMES.some((name) => name === tag.toLowerCase()) ? undefined : "tags";
+    }
     if (field.endsWith("virtualmachines/sku.name") || field.endsWith("hardwareprofile.vmsize")) return "vmSize";
     if (field.endsWith("/imagesku") || field.endsWith("imagereference.sku")) return "windowsImageSku";
     if (field.endsWith("encryptionathost")) return "encryptionAtHost";

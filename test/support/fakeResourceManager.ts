@@ -9,7 +9,7 @@
 // (examples/PolicyRestrictions_CheckAtSubscriptionScope*.json).
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
-import { SUBSCRIPTION_ID, TENANT_ID } from "../harness";
+import { SUBSCRIPTION_ID, TENANT_ID } from "./ids";
 import { selfSignedCertificate, TestCertificate } from "./selfSignedCertificate";
 
 export { SUBSCRIPTION_ID, TENANT_ID };
@@ -431,7 +431,7 @@ export async function startFakeResourceManager(world: FakeWorld = healthyWorld()
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
-    const agent = new https.Agent({ ca: tls.cert, keepAlive: false });
+    const agent = new https.Agent({ ca: tls.cert, keepAlive: true });
     return {
         endpoint: `https://127.0.0.1:${port}`,
         agent,
