@@ -1,5 +1,5 @@
 // `npm run bench [-- --rounds N] [--skip-test-time]`: measures what the project costs in time and
-// writes BENCHMARKS.md. Every figure is a ratio against a baseline measured in the same run, so
+// writes docs/benchmarks.md. Every figure is a ratio against a baseline measured in the same run, so
 // the noise of a shared machine cancels out as far as it can.
 //   1. Start-up as `pulumi preview` pays it: Pulumi's own Node.js runner loading the program
 //      (tools/runUnderPulumiRunner.js), CPU time, wall time and peak memory, against a minimal
@@ -198,13 +198,17 @@ async function main(argv: string[]) {
     const lines = [
         "# Benchmarks",
         "",
+        "For whoever changes what `pulumi preview` loads, the program's dependency graph or the test suite, and wants to know what it costs.",
+        "You get the start-up `pulumi preview` pays, the deployment's critical path against the ideal, and `npm test`'s wall time, with the method",
+        "of each. `npm run bench` writes this page; it takes about ten minutes on two cores.",
+        "",
         `Produced by \`npm run bench\` (${rounds} rounds) on ${new Date().toISOString().slice(0, 10)}: Node.js ${process.version}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB.`,
         "Figures are medians; every ratio is against a baseline measured in the same run, so the machine's noise largely cancels out.",
         "",
         "## 1. Start-up, as `pulumi preview` pays it",
         "",
         "Method: each variant is loaded by Pulumi's own Node.js runner (`@pulumi/pulumi/cmd/run`, started as the language host starts it, with",
-        "the project's ts-node, TypeScript and tsconfig) with Pulumi's mocks as the resource monitor, in a fresh `node` process: `tools/runUnderPulumiRunner.js`.",
+        "the project's ts-node, TypeScript and tsconfig) with Pulumi's mocks as the resource monitor, in a fresh `node` process: `dev/runUnderPulumiRunner.js`.",
         "CPU time is the whole process's (user + system, every thread, from its start), as it reports on exit; wall time is spawn to exit; peak memory",
         `is the process's maximum resident set. ${rounds} rounds, each running every variant once in an order that rotates from round to round, after`,
         "one unmeasured run of each. The machine may be shared, so the figures to read are the ratios: in each round, a variant's run against the",
@@ -222,9 +226,9 @@ async function main(argv: string[]) {
         "## 2. Deployment critical path",
         "",
         "Method: the program's real dependency graph (every resource and what it waits for, from an evaluation under mocks), each resource",
-        "taking its type's typical provisioning time, every resource starting as soon as all it waits for is done (`tools/criticalPath.ts`).",
+        "taking its type's typical provisioning time, every resource starting as soon as all it waits for is done (`model/criticalPath.ts`).",
         "The ideal is the same graph with no wait from the VM chain into the Cosmos DB chain or back: both chains fully in parallel, joined only by",
-        "the grant and the deploy-time proof. Typical times (`tools/deploymentModel.ts`; order of magnitude: Microsoft documents a Cosmos DB account",
+        "the grant and the deploy-time proof. Typical times (`model/deploymentModel.ts`; order of magnitude: Microsoft documents a Cosmos DB account",
         "and a Windows VM as taking a few minutes each, the network pieces take seconds):",
         "",
         "| Resource type | Seconds |",
@@ -246,7 +250,7 @@ async function main(argv: string[]) {
         "",
         ...(tests
             ? [
-                `Method: \`npm test\` (\`node tools/test.js\`: the type-check and every test file, side by side) run ${tests.totals.length} times, wall time spawn`,
+                `Method: \`npm test\` (\`node dev/test.js\`: the type-check and every test file, side by side) run ${tests.totals.length} times, wall time spawn`,
                 "to exit, each run followed by one with pwsh hidden; then, to show where the time goes, each test file alone and the strict type-check",
                 "alone, one after another.",
                 `Load average (1 min) ${tests.loadBefore[0].toFixed(1)} before, ${tests.loadAfter[0].toFixed(1)} after.`,
@@ -272,7 +276,7 @@ async function main(argv: string[]) {
             : ["Not measured in this run (--skip-test-time)."]),
         "",
     ];
-    fs.writeFileSync(path.join(PROJECT_ROOT, "BENCHMARKS.md"), lines.join("\n"));
+    fs.writeFileSync(path.join(PROJECT_ROOT, "docs", "benchmarks.md"), lines.join("\n"));
     process.stdout.write(lines.join("\n"));
     fs.rmSync(SCRATCH, { recursive: true, force: true });
 }
