@@ -37,7 +37,7 @@ describe("preflight as a process, reaching nothing but loopback fakes", () => {
         const start = readme.indexOf("\n## Deploy\n");
         assert.ok(start >= 0, "README has a Deploy section");
         const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
-        assert.deepEqual([...section.matchAll(/^(npm run [^#\n]*--json)\b/gm)].map((m) => m[1].trim()), ["npm run --silent preflight -- --json"], "the README documents this command for JSON");
+        assert.deepEqual([...section.matchAll(/(?:^|`)(npm run [^#`\n]*--json)\b/gm)].map((m) => m[1].trim()), ["npm run --silent preflight -- --json"], "the README documents this command for JSON");
         const azure = await startChildAzure();
         try {
             const result = await run("npm", ["run", "--silent", "preflight", "--", "--json"], { ...azure.env, ...SERVICE_PRINCIPAL, HOME: azure.dir, USERPROFILE: azure.dir });
