@@ -1,5 +1,5 @@
-// `npm run e2e [-- --require] [-- --cleanup]`: the end-to-end test on real Azure (README: End-to-end
-// test). A throw-away stack: up with the policy pack, the deploy-time proof, a second preview that
+// `npm run e2e [-- --require] [-- --cleanup]`: the end-to-end test on real Azure (docs/e2e.md).
+// A throw-away stack: up with the policy pack, the deploy-time proof, a second preview that
 // must change nothing, rbac and back, destroy, the resource group confirmed gone, stack rm. Always
 // destroys what it created, on failure and on SIGINT/SIGTERM too. Timings go to .e2e/<stack>.json.
 // It signs in as preflight does (commands/azure/signIn.ts, azure-native's own order). Without a

@@ -1,6 +1,6 @@
 // Runs the stack's key-fetch script on its VM with Run Command v2 and hands back what the script
 // said: its output on stdout, its error line on stderr, and its exit code as this command's exit
-// code (the README's exit-code table, seen from your shell). `az vm run-command invoke` (v1)
+// code (docs/key-fetch-script.md's exit-code table, seen from your shell). `az vm run-command invoke` (v1)
 // reports none of that (azure-cli#29750); v2 does, in the run command's instance view:
 //   az vm run-command create --async-execution false   (runs the script, waits for it to end)
 //   az vm run-command show --instance-view              (exit code, output, error)

@@ -1,11 +1,11 @@
 // `npm run gen`: writes what is generated from the declaration of the settings (lib/config.ts):
 // Pulumi.yaml's `config:` and `template: config:` sections, README's configuration table, and
-// README's change-impact table (commands/impact.ts). Tests fail when a committed file differs
+// docs/changes.md's change-impact table (commands/impact.ts). Tests fail when a committed file differs
 // from what this renders (test/projectFile.test.ts, test/readme.test.ts, test/changeImpact.test.ts).
 import * as fs from "fs";
 import * as path from "path";
 import { configText, Setting, SETTINGS } from "../lib/config";
-import { impactRows, renderImpactTable, withImpactTable } from "../commands/impact";
+import { IMPACT_PAGE, impactRows, renderImpactTable, withImpactTable } from "../commands/impact";
 import { PROJECT_ROOT } from "../model/mockEngine";
 
 const declarations: readonly Setting<unknown>[] = Object.values(SETTINGS);
@@ -111,7 +111,8 @@ async function main(): Promise<void> {
     const readme = fs.readFileSync(readmeFile, "utf8");
     const files: [string, string, string][] = [
         [projectFile, fs.readFileSync(projectFile, "utf8"), generatedProjectFile(fs.readFileSync(projectFile, "utf8"))],
-        [readmeFile, readme, withImpactTable(withBlock(readme, README_SETTINGS_BLOCK, renderSettingsTable()), renderImpactTable(await impactRows()))],
+        [readmeFile, readme, withBlock(readme, README_SETTINGS_BLOCK, renderSettingsTable())],
+        [IMPACT_PAGE, fs.readFileSync(IMPACT_PAGE, "utf8"), withImpactTable(fs.readFileSync(IMPACT_PAGE, "utf8"), renderImpactTable(await impactRows()))],
     ];
     for (const [file, before, after] of files) {
         if (after !== before) fs.writeFileSync(file, after);

@@ -1,7 +1,7 @@
 // The change guard: the settings an update cannot change without losing data or being refused by
 // Azure, compared with what the stack was last deployed with. Pure: the previous values come in
 // (index.ts reads them from the stack's own outputs), problems and warnings go out.
-// What each change does is generated from the program in README "What a change does"
+// What each change does is generated from the program in docs/changes.md
 // (commands/impact.ts); test/changeImpact.test.ts holds this module to it. How the record is
 // written, read and acted on under each backend and CLI mode: docs/change-guard.md.
 import { DataLossSetting, PROJECT, StackConfig, UserFacingError } from "./config";
@@ -51,7 +51,7 @@ export class UnsafeChangeError extends UserFacingError {
         super("UnsafeChangeError",
             `Unsafe configuration change (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was changed:\n` +
                 problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n") +
-                `\nThe previous values are this stack's ${DEPLOYED_SETTINGS_OUTPUT} output: what Azure applied in its last update (README: "What a change does").`);
+                `\nThe previous values are this stack's ${DEPLOYED_SETTINGS_OUTPUT} output: what Azure applied in its last update (docs/changes.md).`);
     }
 }
 

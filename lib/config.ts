@@ -65,7 +65,7 @@ export interface Setting<T> {
     notInProjectFile?: string;
     /** `pulumi new` asks for it: the prompt, and its default when not the setting's own. */
     prompt?: { description: string; default?: string };
-    /** One change from the defaults, for README "What a change does" (`npm run impact`). */
+    /** One change from the defaults, for docs/changes.md (`npm run impact`). */
     example: { to: string; shown?: string };
     /** The change guard stops a change of it: one that deletes data (proceeds with an allowDataLoss entry), or one Azure refuses. */
     guard?: "dataLoss" | "refused";
@@ -185,7 +185,7 @@ export const SETTINGS = {
         default: "",
         sameAs: "location",
         defaultShown: "the stack's location",
-        description: "Region of the Cosmos DB account, when it should differ from `azure-native:location`: some regions refuse new accounts for capacity, and another region helps. Fixed once the account exists (the change guard stops a change; see What a change does).",
+        description: "Region of the Cosmos DB account, when it should differ from `azure-native:location`: some regions refuse new accounts for capacity, and another region helps. Fixed once the account exists (the change guard stops a change; see docs/changes.md).",
         example: { to: "northeurope" },
         guard: "refused",
         parse: region,
@@ -261,7 +261,7 @@ export const SETTINGS = {
         key: "accessMode",
         type: "string",
         default: "keys",
-        description: "`keys`: the tutorial's path, the VM's identity reads the account keys through Resource Manager. `rbac`: Entra ID data-plane access, keys disabled on the account (see Keyless mode).",
+        description: "`keys`: the tutorial's path, the VM's identity reads the account keys through Resource Manager. `rbac`: Entra ID data-plane access, keys disabled on the account (see docs/keyless.md).",
         prompt: { description: '"keys": the VM\'s identity reads the account keys (the tutorial); "rbac": Entra ID data access, keys disabled.' },
         example: { to: "rbac" },
         parse: oneOf(["keys", "rbac"] as const, (text) => `must be "keys" (the VM reads account keys) or "rbac" (Entra ID data-plane access, keys disabled) (got "${text}")`),
@@ -280,7 +280,7 @@ export const SETTINGS = {
         key: "encryptionAtHost",
         type: "boolean",
         default: false,
-        description: "`true` or `false`: encrypt the VM's temp disk and disk caches at the host. Needs the `Microsoft.Compute/EncryptionAtHost` feature registered on the subscription first (see Security).",
+        description: "`true` or `false`: encrypt the VM's temp disk and disk caches at the host. Needs the `Microsoft.Compute/EncryptionAtHost` feature registered on the subscription first (see docs/security.md).",
         example: { to: "true" },
         parse: boolean,
     }),
@@ -310,7 +310,7 @@ export const SETTINGS = {
         default: "",
         unset: (): string[] => [],
         defaultShown: "none: such changes stop the update",
-        description: "Lets one named change that deletes data proceed: the entry the change guard's message names, `<setting>:<old>-><new>` (e.g. `containerName:Test->Orders`), or a JSON list of them. Matches only that old and new value (see What a change does).",
+        description: "Lets one named change that deletes data proceed: the entry the change guard's message names, `<setting>:<old>-><new>` (e.g. `containerName:Test->Orders`), or a JSON list of them. Matches only that old and new value (see docs/changes.md).",
         example: { to: "containerName:Test->Orders" },
         // Exact entries, not patterns: each allows one named change (old and new value) and nothing else.
         parse: (text, report) => {

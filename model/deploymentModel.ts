@@ -7,7 +7,7 @@ import type { Evaluation } from "./mockEngine";
 /**
  * Typical provisioning times, in seconds, for a create in one region. Order-of-magnitude figures:
  * Microsoft documents Cosmos DB account creation as taking "a few minutes" and Windows VM creation
- * as a few minutes; the rest are seconds. BENCHMARKS.md shows that the conclusion holds across a
+ * as a few minutes; the rest are seconds. docs/benchmarks.md shows that the conclusion holds across a
  * range of them.
  */
 export const PROVISIONING_SECONDS: Record<string, number> = {

@@ -163,11 +163,11 @@ describe("the change guard's comparison", () => {
         });
     });
 
-    it("is the message the README shows, as the engine prints the stop's refusal", () => {
-        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    it("is the message docs/changes.md shows, as the engine prints the stop's refusal", () => {
+        const page = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "changes.md"), "utf8");
         const { problems } = checkChanges(RECORD, next({ containerName: "Orders", freeTier: true }), []);
         const shown = `error: pulumi-nodejs:dynamic/changeGuard:UnsafeChange resource 'change-guard' has a problem: ${new UnsafeChangeError(problems).message}`;
-        assert.ok(readme.includes(`\`\`\`\n${shown}\n\`\`\``), "README's sample guard message is stale");
+        assert.ok(page.includes(`\`\`\`\n${shown}\n\`\`\``), "docs/changes.md's sample guard message is stale");
     });
 });
 

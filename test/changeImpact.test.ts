@@ -1,5 +1,5 @@
 // What a change of each config key does to an existing stack: azure-native's replacement rules
-// applied to two evaluations of the program, the README's table generated from them, and the
+// applied to two evaluations of the program, docs/changes.md's table generated from them, and the
 // change guard held to the same classification. Each configuration is evaluated once in this file.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -131,9 +131,9 @@ describe("what a change of each setting does to an existing stack", () => {
         for (const key of [...CONFIG_KEYS, "azure-native:location", "azure-native:environment"]) assert.ok(keys.includes(key), key);
     });
 
-    it("is the table in README.md (refresh it with `npm run impact -- --update-readme`)", () => {
-        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-        assert.equal(withImpactTable(readme, renderImpactTable(rows)), readme, "README.md is stale: run `npm run impact -- --update-readme`");
+    it("is the table in docs/changes.md (refresh it with `npm run impact -- --update-docs`)", () => {
+        const page = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "changes.md"), "utf8");
+        assert.equal(withImpactTable(page, renderImpactTable(rows)), page, "docs/changes.md is stale: run `npm run impact -- --update-docs`");
     });
 
     it("the change guard stops exactly the changes that delete stored data or that Azure refuses, with an opt-in only for the first", () => {

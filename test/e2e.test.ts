@@ -357,7 +357,7 @@ describe("e2e: the skip path, run for real", () => {
             assert.equal(skipped.status, 0, skipped.lines.join("\n"));
             assert.deepEqual(skipped.lines, [
                 "e2e: skipped, nothing created: missing a usable Azure sign-in (not signed in to Azure (the Azure CLI says: Please run 'az login' to setup account.): "
-                + "run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (README: Deploy, sign-in)). (Set E2E_REQUIRED=1 to make this a failure.)",
+                + "run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (docs/preflight.md: Sign-in)). (Set E2E_REQUIRED=1 to make this a failure.)",
             ]);
             const required = runE2e(["--require"], env, bin);
             assert.equal(required.status, 2, required.lines.join("\n"));

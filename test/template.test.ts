@@ -130,11 +130,11 @@ describe("Pulumi.yaml template section (pulumi new)", { skip: consumed }, () => 
         assert.ok(stack.resources.length > 10);
     });
 
-    it("the README lists the prompts with their defaults", () => {
-        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-        const start = readme.indexOf("\n## Start your own project: `pulumi new`\n");
-        assert.ok(start >= 0, "README has a pulumi new section");
-        const rows = readme.slice(start, readme.indexOf("\n## ", start + 1)).split("\n")
+    it("docs/template.md lists the prompts with their defaults", () => {
+        const page = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "template.md"), "utf8");
+        const start = page.indexOf("# Start your own project: `pulumi new`\n");
+        assert.ok(start >= 0, "docs/template.md has a pulumi new section");
+        const rows = page.slice(start).split("\n")
             .filter((line) => /^\| `/.test(line))
             .map((line) => line.split("|").slice(1, 3).map((cell) => cell.trim().replace(/^`|`$/g, "")));
         const prompts = Object.entries(project.template!.config!).map(([key, prompt]) => [key, String(prompt.default)]);

@@ -63,7 +63,7 @@ export class SignInError extends Error {
     }
 }
 
-export const LOGIN_HINT = "run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (README: Deploy, sign-in)";
+export const LOGIN_HINT = "run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (docs/preflight.md: Sign-in)";
 
 const CLOUD_NAMES: Record<string, AzureCloud> = {
     public: "public", azurecloud: "public",

@@ -39,7 +39,7 @@ export interface CleanupRecord {
     error?: string;
 }
 
-/** What `npm run e2e` writes to .e2e/<stack>.json (see README: End-to-end test). */
+/** What `npm run e2e` writes to .e2e/<stack>.json (see docs/e2e.md). */
 export interface E2eReport {
     stack: string;
     location: string;
@@ -226,7 +226,7 @@ function recorderFor(options: Pick<RunOptions, "now" | "log" | "onProgress">, re
     };
 }
 
-/** `npm run e2e`'s exit code for a finished run: 0 passed, 1 failed but cleaned up, 3 cleanup failed (README). */
+/** `npm run e2e`'s exit code for a finished run: 0 passed, 1 failed but cleaned up, 3 cleanup failed (docs/e2e.md). */
 export function exitCodeFor(report: E2eReport): number {
     if (!report.cleanup.removed) return 3;
     return report.ok ? 0 : 1;

@@ -1,6 +1,6 @@
 // Benchmark baseline: the smallest program that declares the same Azure resources as the stack,
 // with literal settings, no components, no validation and no script rendering. Its start-up is
-// the floor against which the real program's start-up is compared (see BENCHMARKS.md). Never deployed.
+// the floor against which the real program's start-up is compared (see docs/benchmarks.md). Never deployed.
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as compute from "@pulumi/azure-native/compute";
 import * as cosmosdb from "@pulumi/azure-native/cosmosdb";
