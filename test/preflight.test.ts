@@ -480,6 +480,14 @@ describe("npm run preflight", { concurrency: true }, () => {
             policyInfo: reference(name), evaluationResult: "NonCompliant", evaluationDetails: { evaluatedExpressions: [expression] }, effectDetails: { policyEffect: "Deny" },
         });
         const named = (w: FakeWorld, name: string, displayName: string) => { w.policyAssignments[`${ASSIGNMENTS}/${name}`.toLowerCase()] = { displayName }; };
+        /** One assignment that requires a tag on the Cosmos DB account to hold one of `values` (a Deny-effect field restriction). */
+        const cosmosTagValues = (name: string, displayName: string, tag: string, values: string[]) => (w: FakeWorld) => {
+            named(w, name, displayName);
+            w.policy = (question) => question.resourceDetails.resourceContent.type !== "Microsoft.DocumentDB/databaseAccounts" ? NONE : {
+                fieldRestrictions: [{ field: `tags.${tag}`, restrictions: [{ result: "Required", values, policy: reference(name), policyEffect: "Deny", reason: `tags.${tag} must be one of ${values.join(", ")}` }] }],
+                contentEvaluationResult: { policyEvaluations: [] },
+            };
+        };
         const questions = (fake: FakeResourceManager) => fake.calls
             .filter((c) => c.method === "POST" && c.path.endsWith("/providers/Microsoft.PolicyInsights/checkPolicyRestrictions"))
             .map((c) => c.body as PolicyQuestionBody);
@@ -608,16 +616,7 @@ describe("npm run preflight", { concurrency: true }, () => {
         });
 
         it("says no configuration avoids a restriction on a tag the program sets itself (stack)", async () => {
-            const run = await preflight([], {
-                deps: DECLARED,
-                world: (w) => {
-                    named(w, "stages", "Known stages");
-                    w.policy = (question) => question.resourceDetails.resourceContent.type !== "Microsoft.DocumentDB/databaseAccounts" ? NONE : {
-                        fieldRestrictions: [{ field: "tags.stack", restrictions: [{ result: "Required", values: ["prod", "test"], policy: reference("stages"), policyEffect: "Deny", reason: "tags.stack must be a known stage" }] }],
-                        contentEvaluationResult: { policyEvaluations: [] },
-                    };
-                },
-            });
+            const run = await preflight([], { deps: DECLARED, world: cosmosTagValues("stages", "Known stages", "stack", ["prod", "test"]) });
             assert.deepEqual(check(run, "policy"), {
                 status: "FAIL",
                 message: "Azure Policy would refuse the deployment (RequestDisallowedByPolicy): \"Known stages\" denies tags.stack dev on tutorial-cosmos",
@@ -638,17 +637,7 @@ describe("npm run preflight", { concurrency: true }, () => {
 
         it("fails for a field restriction that constrains a value the stack sets: a tag value the policy does not allow", async () => {
             const config = TAGGED_WITH_SECRET;
-            const run = await preflight([], {
-                config,
-                deps: { declaredResources: () => declaredFor(config) },
-                world: (w) => {
-                    named(w, "cost-centers", "Known cost centers");
-                    w.policy = (question) => question.resourceDetails.resourceContent.type !== "Microsoft.DocumentDB/databaseAccounts" ? NONE : {
-                        fieldRestrictions: [{ field: "tags.costCenter", restrictions: [{ result: "Required", values: ["0001", "0002"], policy: reference("cost-centers"), policyEffect: "Deny", reason: "tags.costCenter must be a known cost center" }] }],
-                        contentEvaluationResult: { policyEvaluations: [] },
-                    };
-                },
-            });
+            const run = await preflight([], { config, deps: { declaredResources: () => declaredFor(config) }, world: cosmosTagValues("cost-centers", "Known cost centers", "costCenter", ["0001", "0002"]) });
             assert.deepEqual(check(run, "policy"), {
                 status: "FAIL",
                 message: "Azure Policy would refuse the deployment (RequestDisallowedByPolicy): \"Known cost centers\" denies tags.costCenter 1234 on tutorial-cosmos",
