@@ -10,7 +10,9 @@ import { CosmosKeyAccessGrant } from "./components/cosmosKeyAccessGrant";
 import { CosmosNoSqlAccount } from "./components/cosmosNoSqlAccount";
 import { KeyFetchVerification, VerificationResult } from "./components/keyFetchVerification";
 import { WindowsVm } from "./components/windowsVm";
-import { checkChanges, DEPLOYED_SETTINGS_OUTPUT, deployedSettingsOf, PreviousRecord, previousRecordFrom, UnsafeChangeError } from "./lib/changeGuard";
+import { appliedSettings, settledExports } from "./lib/appliedRecord";
+import { checkChanges, DEPLOYED_SETTINGS_OUTPUT, PreviousRecord, previousRecordFrom, requestedSettings, selfReferenceName, UnsafeChangeError } from "./lib/changeGuard";
+import { stopUnlessUnchecked } from "./lib/guardStop";
 import { parseConfig, RESOURCE_MANAGER_ENDPOINTS } from "./lib/config";
 import { describeAccess } from "./lib/access";
 import { renderKeyFetchScript } from "./lib/keyFetchScript";
@@ -21,11 +23,13 @@ export = async () => {
     // the project's namespace, whatever name `pulumi new` gave the project.
     const settings = parseConfig(pulumi.runtime.allConfig(), pulumi.getProject());
 
-    // Then the change itself, against the stack's own record of its last update: a change that would
-    // delete data or that Azure refuses stops here, before any Azure resource is declared.
-    const guard = checkChanges(await previousDeployment(), deployedSettingsOf(settings), settings.allowDataLoss, pulumi.getProject());
+    // Then the change itself, against the stack's own record of what Azure applied: an update or
+    // preview of a change that would delete data or that Azure refuses stops here, before any Azure
+    // resource is declared. A destroy or refresh that runs the program goes on (lib/guardStop.ts).
+    const previous = await previousDeployment();
+    const guard = checkChanges(previous, requestedSettings(settings), settings.allowDataLoss, pulumi.getProject());
     guard.warnings.forEach((warning) => pulumi.log.warn(warning));
-    if (guard.problems.length > 0) throw new UnsafeChangeError(guard.problems);
+    if (guard.problems.length > 0) await stopUnlessUnchecked(new UnsafeChangeError(guard.problems));
 
     // Every taggable resource carries the project and stack names and the stack's own tags.
     const tags = resourceTags(pulumi.getProject(), pulumi.getStack(), settings.tags);
@@ -120,7 +124,8 @@ export = async () => {
         })
         : undefined;
 
-    return {
+    // An output whose resource did not finish keeps its last value, rather than costing the others theirs.
+    return settledExports({
         resourceGroupName: resourceGroup.name,
         vmName: vm.vmName,
         vmPrincipalId: vm.principalId,
@@ -136,25 +141,28 @@ export = async () => {
         roleDefinitionName: access.roleDefinitionName,
         roleAssignmentId: access.roleAssignmentId,
         keyFetchScript: keyFetchScriptText,
-        // Run Command v2 through tools/runOnVm.ts: prints the script's output and exits with its exit code.
+        // Run Command v2 through commands/runOnVm.ts: prints the script's output and exits with its exit code.
         runOnVmCommand: pulumi.interpolate
             `npm run --silent run-on-vm -- --stack ${pulumi.getStack()} --subscription ${subscriptionId} --resource-group ${resourceGroup.name} --vm-name ${vm.vmName}`,
         verification: verificationRun?.result
             ?? pulumi.output<VerificationResult>({ state: "NotRun", exitCode: null, summary: "verifyOnDeploy is false; run the script with runOnVmCommand" }),
-        // Plain, not secret: what the next update's change guard compares against.
-        [DEPLOYED_SETTINGS_OUTPUT]: deployedSettingsOf(settings),
-    };
+        // Plain, not secret: what the next update's change guard compares against. Each setting as its
+        // resource applied it; one whose resource did not finish keeps its previous value.
+        [DEPLOYED_SETTINGS_OUTPUT]: pulumi.output(appliedSettings(
+            { resourceGroup, account: cosmos.account, database: cosmos.database, container: cosmos.container },
+            previous?.settings ?? {})),
+    });
 };
 
 /**
- * The guarded settings of the stack's last successful update, read from its own outputs through a
- * stack reference to itself (a pattern Luke Hoban showed in pulumi/pulumi#3722). It works on every
- * backend, the local one and Pulumi Cloud alike, and needs no file beside the program. A first
- * update has no outputs yet: undefined, nothing to compare.
+ * The guarded settings as Azure applied them in the stack's last update, read from its own outputs
+ * through a stack reference to itself (a pattern Luke Hoban showed in pulumi/pulumi#3722), under the
+ * name its backend resolves (selfReferenceName). It needs no file beside the program. A first update
+ * has no outputs yet: undefined, nothing to compare.
  */
 async function previousDeployment(): Promise<PreviousRecord | undefined> {
     const thisStack = new pulumi.StackReference("last-update", {
-        name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+        name: selfReferenceName(pulumi.getOrganization(), pulumi.getProject(), pulumi.getStack(), process.env.PULUMI_BACKEND_URL),
     });
     const outputs: Record<string, unknown> = {};
     for (const name of [DEPLOYED_SETTINGS_OUTPUT, "databaseName", "containerName"]) {

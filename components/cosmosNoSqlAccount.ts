@@ -40,7 +40,9 @@ export class CosmosNoSqlAccount extends pulumi.ComponentResource {
     public readonly endpoint: pulumi.Output<string>;
     public readonly databaseName: pulumi.Output<string>;
     public readonly containerName: pulumi.Output<string>;
-    /** The container resource, for resources that must wait until it exists. */
+    /** The account, database and container resources: for resources that must wait until they exist, and for what Azure applied. */
+    public readonly account: cosmosdb.DatabaseAccount;
+    public readonly database: cosmosdb.SqlResourceSqlDatabase;
     public readonly container: cosmosdb.SqlResourceSqlContainer;
 
     constructor(name: string, args: CosmosNoSqlAccountArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -48,7 +50,7 @@ export class CosmosNoSqlAccount extends pulumi.ComponentResource {
         const parent = { parent: this };
         const { resourceGroupName, tags } = args;
 
-        const account = new cosmosdb.DatabaseAccount(`${name}-cosmos`, {
+        const account = this.account = new cosmosdb.DatabaseAccount(`${name}-cosmos`, {
             resourceGroupName,
             tags,
             location: args.location,
@@ -68,7 +70,7 @@ export class CosmosNoSqlAccount extends pulumi.ComponentResource {
                 + "as the tutorial's does. Anyone holding a key can use it from anywhere.", account);
         }
 
-        const database = new cosmosdb.SqlResourceSqlDatabase(`${name}-database`, {
+        const database = this.database = new cosmosdb.SqlResourceSqlDatabase(`${name}-database`, {
             resourceGroupName,
             tags,
             accountName: account.name,

@@ -58,31 +58,56 @@ export class WindowsVm extends pulumi.ComponentResource {
 
     constructor(name: string, args: WindowsVmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cosmos-vm-identity:index:WindowsVm", name, {}, opts);
-        const parent = { parent: this };
-        const { resourceGroupName, location, tags } = args;
-
         // Azure fixes these at creation and refuses to change them in place. When one changes, the VM
         // is replaced, and with it its NIC and public IP (a NIC and a public IP serve one VM at a
         // time, and the NIC is deleted with the old VM). A hash, so the password is not in the state.
         const createOnlySettings = pulumi.all([args.imageSku, args.adminUsername, COMPUTER_NAME, args.encryptionAtHost, args.adminPassword])
             .apply((settings) => createHash("sha256").update(JSON.stringify(settings)).digest("hex"));
-        const replacedWithVm = { ...parent, replacementTrigger: createOnlySettings };
+        const replacedWithVm: pulumi.CustomResourceOptions = { parent: this, replacementTrigger: createOnlySettings };
 
+        const subnet = this.privateNetwork(name, args);
+        const { publicIp, nic } = this.publicInterface(name, args, subnet, replacedWithVm);
+        const vm = this.virtualMachine(name, args, nic, replacedWithVm);
+        const guestAttestation = this.guestAttestation(name, args, vm);
+        if (args.autoShutdown) this.autoShutdownSchedule(name, args, args.autoShutdown, vm);
+
+        this.vmName = vm.name;
+        this.vmId = vm.id;
+        this.principalId = vm.identity.apply((identity) => {
+            if (!identity?.principalId) throw new Error("the VM has no system-assigned identity principal id");
+            return identity.principalId;
+        });
+        this.publicIpAddress = publicIp.ipAddress.apply((ip) => ip ?? "");
+        this.subnetId = subnet.id;
+        this.extensionsReady = guestAttestation;
+        this.vm = vm;
+        this.registerOutputs({
+            vmName: this.vmName,
+            vmId: this.vmId,
+            principalId: this.principalId,
+            publicIpAddress: this.publicIpAddress,
+            subnetId: this.subnetId,
+        });
+    }
+
+    /** The private network: an NSG admitting RDP only from the listed ranges, a VNet, and the VM's subnet behind the NSG. */
+    private privateNetwork(name: string, args: WindowsVmArgs): network.Subnet {
+        const { resourceGroupName, location, tags } = args;
         const nsg = new network.NetworkSecurityGroup(`${name}-nsg`, {
             resourceGroupName,
             location,
             tags,
             securityRules: rdpRules(args.rdpAllowedFrom),
-        }, parent);
+        }, { parent: this });
 
         const vnet = new network.VirtualNetwork(`${name}-vnet`, {
             resourceGroupName,
             location,
             tags,
             addressSpace: { addressPrefixes: [ADDRESS_SPACE] },
-        }, parent);
+        }, { parent: this });
 
-        const subnet = new network.Subnet(`${name}-subnet`, {
+        return new network.Subnet(`${name}-subnet`, {
             resourceGroupName,
             virtualNetworkName: vnet.name,
             addressPrefix: SUBNET_PREFIX,
@@ -90,8 +115,12 @@ export class WindowsVm extends pulumi.ComponentResource {
             serviceEndpoints: args.subnetServiceEndpoints.map((service) => ({ service })),
             // No implicit default outbound access (being retired): the public IP is the way out.
             defaultOutboundAccess: false,
-        }, parent);
+        }, { parent: this });
+    }
 
+    /** The VM's way in and out: a Standard static public IP on a NIC in the subnet; both replaced with the VM. */
+    private publicInterface(name: string, args: WindowsVmArgs, subnet: network.Subnet, replacedWithVm: pulumi.CustomResourceOptions) {
+        const { resourceGroupName, location, tags } = args;
         const publicIp = new network.PublicIPAddress(`${name}-pip`, {
             resourceGroupName,
             location,
@@ -113,8 +142,13 @@ export class WindowsVm extends pulumi.ComponentResource {
                 publicIPAddress: { id: publicIp.id },
             }],
         }, replacedWithVm);
+        return { publicIp, nic };
+    }
 
-        const vm = new compute.VirtualMachine(`${name}-vm`, {
+    /** The VM: Windows Server with a system-assigned identity, Trusted Launch, platform patching; its disk and NIC deleted with it. */
+    private virtualMachine(name: string, args: WindowsVmArgs, nic: network.NetworkInterface, replacedWithVm: pulumi.CustomResourceOptions): compute.VirtualMachine {
+        const { resourceGroupName, location, tags } = args;
+        return new compute.VirtualMachine(`${name}-vm`, {
             resourceGroupName,
             location,
             tags,
@@ -160,9 +194,12 @@ export class WindowsVm extends pulumi.ComponentResource {
             // Managed boot diagnostics: serial console and screenshots with no storage account to manage.
             diagnosticsProfile: { bootDiagnostics: { enabled: true } },
         }, replacedWithVm);
+    }
 
-        // Boot integrity monitoring: lets Defender for Cloud attest the Trusted Launch boot chain.
-        const guestAttestation = new compute.VirtualMachineExtension(`${name}-guest-attestation`, {
+    /** Boot integrity monitoring: lets Defender for Cloud attest the Trusted Launch boot chain. */
+    private guestAttestation(name: string, args: WindowsVmArgs, vm: compute.VirtualMachine): compute.VirtualMachineExtension {
+        const { resourceGroupName, location, tags } = args;
+        return new compute.VirtualMachineExtension(`${name}-guest-attestation`, {
             resourceGroupName,
             location,
             tags,
@@ -182,45 +219,29 @@ export class WindowsVm extends pulumi.ComponentResource {
                 },
             },
         }, {
-            ...parent,
+            parent: this,
             // Azure refuses extension changes on a stopped VM (the evening auto-shutdown), deletes included;
             // deleting the VM removes its extensions anyway.
             deletedWith: vm,
         });
+    }
 
-        if (args.autoShutdown) {
-            new devtestlab.GlobalSchedule(`${name}-shutdown`, {
-                resourceGroupName,
-                location,
-                tags,
-                // Azure requires exactly this name for a VM's auto-shutdown schedule.
-                name: pulumi.interpolate`shutdown-computevm-${vm.name}`,
-                targetResourceId: vm.id,
-                status: devtestlab.EnableStatus.Enabled,
-                taskType: "ComputeVmShutdownTask",
-                dailyRecurrence: { time: args.autoShutdown.time },
-                timeZoneId: args.autoShutdown.timeZone,
-                notificationSettings: { status: devtestlab.EnableStatus.Disabled },
-            }, { ...parent, deleteBeforeReplace: true });
-        }
-
-        this.vmName = vm.name;
-        this.vmId = vm.id;
-        this.principalId = vm.identity.apply((identity) => {
-            if (!identity?.principalId) throw new Error("the VM has no system-assigned identity principal id");
-            return identity.principalId;
-        });
-        this.publicIpAddress = publicIp.ipAddress.apply((ip) => ip ?? "");
-        this.subnetId = subnet.id;
-        this.extensionsReady = guestAttestation;
-        this.vm = vm;
-        this.registerOutputs({
-            vmName: this.vmName,
-            vmId: this.vmId,
-            principalId: this.principalId,
-            publicIpAddress: this.publicIpAddress,
-            subnetId: this.subnetId,
-        });
+    /** The daily auto-shutdown (DevTestLab schedule) that keeps an idle VM from costing compute hours. */
+    private autoShutdownSchedule(name: string, args: WindowsVmArgs, shutdown: { time: string; timeZone: string }, vm: compute.VirtualMachine): void {
+        const { resourceGroupName, location, tags } = args;
+        new devtestlab.GlobalSchedule(`${name}-shutdown`, {
+            resourceGroupName,
+            location,
+            tags,
+            // Azure requires exactly this name for a VM's auto-shutdown schedule.
+            name: pulumi.interpolate`shutdown-computevm-${vm.name}`,
+            targetResourceId: vm.id,
+            status: devtestlab.EnableStatus.Enabled,
+            taskType: "ComputeVmShutdownTask",
+            dailyRecurrence: { time: shutdown.time },
+            timeZoneId: shutdown.timeZone,
+            notificationSettings: { status: devtestlab.EnableStatus.Disabled },
+        }, { parent: this, deleteBeforeReplace: true });
     }
 }
 

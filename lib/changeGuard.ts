@@ -1,12 +1,19 @@
 // The change guard: the settings an update cannot change without losing data or being refused by
 // Azure, compared with what the stack was last deployed with. Pure: the previous values come in
 // (index.ts reads them from the stack's own outputs), problems and warnings go out.
-// What each change does is generated from the program in README "What a change does"
-// (tools/changeImpact.ts); test/changeImpact.test.ts holds this module to it.
+// What each change does is generated from the program in docs/changes.md
+// (commands/impact.ts); test/changeImpact.test.ts holds this module to it. How the record is
+// written, read and acted on under each backend and CLI mode: docs/change-guard.md.
 import { DataLossSetting, PROJECT, StackConfig, UserFacingError } from "./config";
 
-/** The stack output that records the guarded settings of the last successful update (plain, never secret). */
+/** The stack output that records the guarded settings as Azure applied them (plain, never secret). */
 export const DEPLOYED_SETTINGS_OUTPUT = "deployedSettings";
+
+/**
+ * What the engine stores for a value that was unknown when the program registered it
+ * (pulumi/pulumi pkg/resource/stack/deployment.go, computedValuePlaceholder): never a recorded setting.
+ */
+export const UNKNOWN_OUTPUT_PLACEHOLDER = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** The settings whose change deletes data or is refused by Azure, as the stack applied them. */
 export interface DeployedSettings {
@@ -34,17 +41,22 @@ export interface GuardResult {
     warnings: string[];
 }
 
-/** Raised before any Azure resource is declared; one message per key. A RunError: printed without a stack trace. */
+/**
+ * The guard's message, one line per key: the stop's check refuses the change with it before any
+ * Azure resource is declared (lib/guardStop.ts), and the program throws it. A RunError: printed
+ * without a stack trace.
+ */
 export class UnsafeChangeError extends UserFacingError {
     constructor(public readonly problems: UnsafeChange[]) {
         super("UnsafeChangeError",
             `Unsafe configuration change (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was changed:\n` +
                 problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n") +
-                `\nThe previous values are this stack's ${DEPLOYED_SETTINGS_OUTPUT} output, written by its last successful update (README: "What a change does").`);
+                `\nThe previous values are this stack's ${DEPLOYED_SETTINGS_OUTPUT} output: what Azure applied in its last update (docs/changes.md).`);
     }
 }
 
-export function deployedSettingsOf(settings: StackConfig): DeployedSettings {
+/** The guarded settings this configuration asks for: what checkChanges compares with the record. */
+export function requestedSettings(settings: StackConfig): DeployedSettings {
     return {
         location: settings.location,
         cosmosLocation: settings.cosmosLocation,
@@ -70,23 +82,45 @@ export interface PreviousRecord {
  * The previous settings from the stack's own outputs (as a stack reference to itself reads them), or
  * undefined when there are none: the stack's first update, which is never blocked. A stack last
  * updated by a version of the program without this output still exports databaseName and
- * containerName, and those two are checked.
+ * containerName, and those two are checked. A field that is missing or unreadable (the placeholder of
+ * an unknown value included) is left out, never guessed: that setting is not checked this time.
  */
 export function previousRecordFrom(outputs: Readonly<Record<string, unknown>>): PreviousRecord | undefined {
     const recorded = outputs[DEPLOYED_SETTINGS_OUTPUT];
     if (isRecord(recorded)) {
         const settings: Partial<DeployedSettings> = {};
         for (const key of ["location", "cosmosLocation", "databaseName", "containerName", "partitionKeyPath"] as const) {
-            if (typeof recorded[key] === "string") settings[key] = recorded[key] as string;
+            if (isRecordedString(recorded[key])) settings[key] = recorded[key] as string;
         }
         if (typeof recorded.freeTier === "boolean") settings.freeTier = recorded.freeTier;
         return { settings, partial: false };
     }
     const { databaseName, containerName } = outputs;
-    if (typeof databaseName === "string" && typeof containerName === "string") {
+    if (isRecordedString(databaseName) && isRecordedString(containerName)) {
         return { settings: { databaseName, containerName }, partial: true };
     }
     return undefined;
+}
+
+function isRecordedString(value: unknown): value is string {
+    return typeof value === "string" && value !== UNKNOWN_OUTPUT_PLACEHOLDER;
+}
+
+/** The organization the DIY backend reports for every stack (pulumi/pulumi pkg/backend/diy/state.go). */
+const DIY_ORGANIZATION = "organization";
+
+/**
+ * The name under which the stack's backend finds the stack itself. The DIY backend (local, file or
+ * cloud storage) resolves a bare stack name to the current project in its project-scoped layout, and
+ * accepts nothing else in its legacy layout (pkg/backend/diy/store.go: no "/" there); Pulumi Cloud
+ * takes only `<organization>/<project>/<stack>` (pkg/backend/httpstate/backend.go). A name the
+ * backend rejects fails the update, and no program can catch that (pulumi/pulumi#16591), so the
+ * backend decides the form: PULUMI_BACKEND_URL when set (http(s) is Pulumi Cloud, anything else DIY),
+ * else the organization, which is "organization" on every DIY backend.
+ */
+export function selfReferenceName(organization: string, project: string, stack: string, backendUrl?: string): string {
+    const diy = backendUrl ? !/^https?:\/\//i.test(backendUrl) : organization === DIY_ORGANIZATION;
+    return diy ? stack : `${organization}/${project}/${stack}`;
 }
 
 /**

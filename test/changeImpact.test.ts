@@ -1,15 +1,15 @@
 // What a change of each config key does to an existing stack: azure-native's replacement rules
-// applied to two evaluations of the program, the README's table generated from them, and the
+// applied to two evaluations of the program, docs/changes.md's table generated from them, and the
 // change guard held to the same classification. Each configuration is evaluated once in this file.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import {
-    classifyChanges, configFor, EXAMPLE_CHANGES, ImpactRow, impactRows, memoizedEvaluator, renderImpactTable, ResourceChange, TABLE_KEYS, withImpactTable,
-} from "../tools/changeImpact";
-import { DeclaredResource, Evaluation } from "../tools/mockEngine";
-import { DATA_STORES } from "../tools/replacementRules";
+import { configFor, EXAMPLE_CHANGES, ImpactRow, impactRows, memoizedEvaluator, renderImpactTable, withImpactTable } from "../commands/impact";
+import { classifyChanges, ResourceChange } from "../model/changeClassification";
+import { DeclaredResource, Evaluation } from "../model/mockEngine";
+import { CONFIG_KEYS, SETTINGS } from "../lib/config";
+import { DATA_STORES } from "../model/replacementRules";
 import { PROJECT_ROOT } from "./harness";
 
 const CONTAINER = "azure-native:cosmosdb:SqlResourceSqlContainer";
@@ -24,7 +24,7 @@ function declared(type: string, name: string, inputs: Record<string, unknown>, e
 }
 
 function evaluation(...resources: DeclaredResource[]): Evaluation {
-    return { resources, reads: [], outputs: {}, invokes: [], warnings: [] };
+    return { resources, reads: [], outputs: {}, invokes: [], warnings: [], diagnostics: [], skipped: [], recorded: {} };
 }
 
 function only(changes: ResourceChange[], name: string): ResourceChange {
@@ -124,14 +124,16 @@ describe("what a change of each setting does to an existing stack", () => {
         rowFor = (key) => rows.find((row) => row.change.key === key)!;
     });
 
-    it("has one example change for every config key the program reads", () => {
-        assert.deepEqual(EXAMPLE_CHANGES.map((c) => c.key).sort(), [...TABLE_KEYS].sort());
-        assert.equal(rows.length, TABLE_KEYS.length);
+    it("has one example change for every setting, the program's own keys and the two of azure-native's it reads", () => {
+        const keys = rows.map((row) => row.change.key);
+        assert.equal(new Set(keys).size, keys.length, "one row per key");
+        assert.deepEqual([keys[0], keys[keys.length - 1]], ["azure-native:location", "azure-native:environment"]);
+        for (const key of [...CONFIG_KEYS, "azure-native:location", "azure-native:environment"]) assert.ok(keys.includes(key), key);
     });
 
-    it("is the table in README.md (refresh it with `npm run impact -- --update-readme`)", () => {
-        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-        assert.equal(withImpactTable(readme, renderImpactTable(rows)), readme, "README.md is stale: run `npm run impact -- --update-readme`");
+    it("is the table in docs/changes.md (refresh it with `npm run impact -- --update-docs`)", () => {
+        const page = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "changes.md"), "utf8");
+        assert.equal(withImpactTable(page, renderImpactTable(rows)), page, "docs/changes.md is stale: run `npm run impact -- --update-docs`");
     });
 
     it("the change guard stops exactly the changes that delete stored data or that Azure refuses, with an opt-in only for the first", () => {
@@ -143,6 +145,14 @@ describe("what a change of each setting does to an existing stack", () => {
         }
         assert.deepEqual(rows.filter((r) => r.guard.length > 0).map((r) => r.change.key).sort(),
             ["azure-native:location", "containerName", "cosmosLocation", "databaseName", "freeTier", "partitionKeyPath"]);
+    });
+
+    it("the change guard stops exactly the settings lib/config.ts marks as watched, with an opt-in exactly for those that lose data", () => {
+        // The declaration's `guard` flag, against what lib/changeGuard.ts does with each example change.
+        const declared = Object.values(SETTINGS).filter((s) => s.guard !== undefined).map((s) => `${s.key} ${s.guard}`);
+        const guarded = rows.filter((r) => r.guard.length > 0).map((r) => `${r.change.key} ${r.guard.every((g) => g.optIn !== undefined) ? "dataLoss" : "refused"}`);
+        assert.deepEqual([...guarded].sort(), [...declared].sort());
+        assert.deepEqual(declared, ["azure-native:location dataLoss", "cosmosLocation refused", "freeTier refused", "databaseName dataLoss", "containerName dataLoss", "partitionKeyPath refused"]);
     });
 
     it("a new location replaces the resource group and, with it, every Azure resource, the Cosmos DB account and its data included", () => {

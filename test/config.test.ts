@@ -1,7 +1,7 @@
 // Configuration validation, tested directly on the pure parser (no Pulumi runtime).
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import { ConfigError, parseConfig } from "../lib/config";
+import { ConfigError, DATA_LOSS_SETTINGS, parseConfig } from "../lib/config";
 import { parseIpv4Range } from "../lib/ipv4";
 import { MINIMAL_CONFIG, stackConfig } from "./harness";
 
@@ -113,6 +113,12 @@ describe("configuration rules", () => {
         assert.deepEqual(problemsFor({ partitionKeyPath: "/address/zipCode" }), []);
     });
 
+    it("partitionKeyPath: at most 100 characters, Cosmos DB's limit", () => {
+        assert.deepEqual(problemsFor({ partitionKeyPath: "/" + "a".repeat(99) }), []);
+        assert.deepEqual(problemsFor({ partitionKeyPath: "/" + "a".repeat(100) }), ["cosmos-vm-identity:partitionKeyPath: must be at most 100 characters (got 101)"]);
+        assert.deepEqual(problemsFor({ partitionKeyPath: "/a/" + "b".repeat(98) }), ["cosmos-vm-identity:partitionKeyPath: must be at most 100 characters (got 101)"]);
+    });
+
     it("databaseName and containerName follow Cosmos DB id rules", () => {
         for (const key of ["databaseName", "containerName"]) {
             for (const bad of ["a/b", "a\\b", "a#b", "a?b"]) assertRejected({ [key]: bad }, key, /must not contain/);
@@ -180,6 +186,9 @@ describe("configuration rules", () => {
         assertRejected({ cosmosPublicAccess: "open" }, "cosmosPublicAccess", /true or false/);
         assertRejected({ vmSize: "B2als v2" }, "vmSize", /VM size/);
         assert.deepEqual(problemsFor({ "azure-native:environment": "mars" }).map((p) => p.split(": ")[0]), ["azure-native:environment"]);
+        // An empty environment is refused as given (every other empty value means unset).
+        assert.deepEqual(problemsFor({ "azure-native:environment": "" }), ['azure-native:environment: must be one of public, usgovernment, china (got "")']);
+        assert.equal(parseConfig(stackConfig({ "azure-native:environment": "China" })).cloud, "china");
     });
 
     it("autoShutdownTime is a real time or off", () => {
@@ -229,8 +238,17 @@ describe("configuration rules", () => {
             ['{"":"x"}', /a tag name must not be empty/],
         ];
         for (const [tags, pattern] of cases) assertRejected({ tags }, "tags", pattern);
+        // Azure reserves names starting with "windows" (any case) and refuses a backslash anywhere in a name.
+        assert.deepEqual(problemsFor({ tags: '{"windowsAdmin":"x"}' }), ['cosmos-vm-identity:tags: "windowsAdmin": names starting with "windows" are reserved by Azure']);
+        assert.deepEqual(problemsFor({ tags: '{"WINDOWS":"x"}' }), ['cosmos-vm-identity:tags: "WINDOWS": names starting with "windows" are reserved by Azure']);
+        assert.deepEqual(problemsFor({ tags: '{"team\\\\ops":"x"}' }), ['cosmos-vm-identity:tags: "team\\\\ops": the name must not contain < > % & \\ ? or /']);
+        assert.deepEqual(problemsFor({ tags: '{"myWindows":"x","ops":"a\\\\b"}' }), [], "only the start of a name is reserved, and values may hold a backslash");
         // Every broken rule at once, each naming the key.
         assert.equal(problemsFor({ tags: '{"a/b":"x","azureX":"y"}' }).filter((p) => p.startsWith("cosmos-vm-identity:tags: ")).length, 2);
+    });
+
+    it("the settings whose change deletes data are the location, the database name and the container name", () => {
+        assert.deepEqual(DATA_LOSS_SETTINGS, ["location", "databaseName", "containerName"]);
     });
 
     it("reports unknown keys in the project's namespace (typos)", () => {

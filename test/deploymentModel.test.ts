@@ -1,9 +1,9 @@
-// The critical-path model behind BENCHMARKS.md: the scheduler itself, and the program's graph
+// The critical-path model behind docs/benchmarks.md: the scheduler itself, and the program's graph
 // against the ideal (the VM chain and the Cosmos DB chain fully in parallel).
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import { schedule } from "../tools/criticalPath";
-import { modelDeployment, PROVISIONING_SECONDS } from "../tools/deploymentModel";
+import { schedule } from "../model/criticalPath";
+import { modelDeployment, PROVISIONING_SECONDS } from "../model/deploymentModel";
 import { evaluateOnce, stackConfig } from "./harness";
 
 describe("the scheduler", () => {

@@ -14,14 +14,14 @@ import { after, before, describe, it } from "node:test";
 import { createHttpHeaders, HttpClient } from "@azure/core-rest-pipeline";
 import { AzureCliCredential } from "@azure/identity";
 import { EngineEvent, OpMap, PulumiCommand } from "@pulumi/pulumi/automation";
-import { createStackDriver, POLICY_PACK, selectStackDriver } from "../tools/e2e/automation";
-import { groupExistsWith, resourceGroupExists } from "../tools/e2e/azure";
-import { checkPrerequisites, Machine, signInForRun, skipLine } from "../tools/e2e/prerequisites";
-import { AzResult, planSignIn } from "../tools/preflight/signIn";
+import { createStackDriver, POLICY_PACK, selectStackDriver } from "../commands/e2e/automation";
+import { groupExistsWith, resourceGroupExists } from "../commands/e2e/azure";
+import { checkPrerequisites, Machine, signInForRun, skipLine } from "../commands/e2e/prerequisites";
+import { AzResult } from "../commands/azure/signIn";
 import {
     createSecondsByType, idempotencyProblems, resourceGroupNameIn, resourceTimings, uniqueStackName, verificationProblems,
-} from "../tools/e2e/record";
-import { exitCodeFor, runEndToEnd, shutdownTimeAwayFrom, StackDriver } from "../tools/e2e/run";
+} from "../commands/e2e/record";
+import { exitCodeFor, runEndToEnd, shutdownTimeAwayFrom, StackDriver } from "../commands/e2e/run";
 import { PROJECT_ROOT } from "./harness";
 
 const STACK_URN = "urn:pulumi:e2e::cosmos-vm-identity::";
@@ -105,8 +105,8 @@ describe("e2e: timings from engine events", () => {
         assert.deepEqual(timings.map((t) => [t.op, t.seconds]), [["create-replacement", 90], ["delete-replaced", 30]]);
     });
 
-    it("creation seconds by type, keyed as tools/deploymentModel.ts keys its estimates", async () => {
-        const { PROVISIONING_SECONDS } = await import("../tools/deploymentModel");
+    it("creation seconds by type, keyed as model/deploymentModel.ts keys its estimates", async () => {
+        const { PROVISIONING_SECONDS } = await import("../model/deploymentModel");
         const byType = createSecondsByType(resourceTimings(firstUpEvents()));
         assert.deepEqual(byType, { [T.nsg]: 5, [T.rg]: 3, [T.vm]: 150 });
         for (const type of Object.keys(byType)) assert.ok(type in PROVISIONING_SECONDS, `${type} has a modelled estimate to compare with`);
@@ -190,18 +190,27 @@ describe("e2e: prerequisites, from the machine alone", () => {
     });
 
     it("the sign-in is preflight's plan: azure-native's method, from the same environment", () => {
-        const environments: Record<string, string>[] = [
-            { ...SP, ARM_CLIENT_SECRET: "x" },
-            { ...SP, ARM_USE_OIDC: "true", ACTIONS_ID_TOKEN_REQUEST_URL: "https://gh/token?api-version=2.0", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "b" },
-            { ...SP, ARM_USE_OIDC: "true", ARM_OIDC_TOKEN_FILE_PATH: "/var/run/token" },
-            { ...SP, ARM_CLIENT_CERTIFICATE_PATH: "/c.pem" },
-            { ARM_USE_MSI: "true", ARM_SUBSCRIPTION_ID: "s" },
-            { ARM_ENVIRONMENT: "usgovernment", ...SP, ARM_CLIENT_SECRET: "x" },
+        const fromSubscription = { subscriptionId: "s", subscriptionSource: "ARM_SUBSCRIPTION_ID" };
+        const cases: [Record<string, string>, object][] = [
+            [{ ...SP, ARM_CLIENT_SECRET: "x" },
+                { ...fromSubscription, method: { kind: "client-secret", tenantId: "t", clientId: "c", clientSecret: "x" } }],
+            [{ ...SP, ARM_USE_OIDC: "true", ACTIONS_ID_TOKEN_REQUEST_URL: "https://gh/token?api-version=2.0", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "b" },
+                { ...fromSubscription, method: { kind: "oidc", tenantId: "t", clientId: "c", assertion: { from: "request", url: "https://gh/token?api-version=2.0", requestToken: "b", audience: "api://AzureADTokenExchange" } } }],
+            [{ ...SP, ARM_USE_OIDC: "true", ARM_OIDC_TOKEN_FILE_PATH: "/var/run/token" },
+                { ...fromSubscription, method: { kind: "oidc", tenantId: "t", clientId: "c", assertion: { from: "file", path: "/var/run/token" } } }],
+            [{ ...SP, ARM_CLIENT_CERTIFICATE_PATH: "/c.pem" },
+                { ...fromSubscription, method: { kind: "client-certificate", tenantId: "t", clientId: "c", certificatePath: "/c.pem" } }],
+            [{ ARM_USE_MSI: "true", ARM_SUBSCRIPTION_ID: "s" },
+                { ...fromSubscription, method: { kind: "managed-identity" } }],
+            [{ ARM_ENVIRONMENT: "usgovernment", ...SP, ARM_CLIENT_SECRET: "x" },
+                { ...fromSubscription, configuredCloud: "usgovernment", method: { kind: "client-secret", tenantId: "t", clientId: "c", clientSecret: "x" } }],
         ];
-        for (const env of environments) {
+        const environments = cases.map(([env]) => env);
+        for (const [env, expected] of cases) {
             const result = checkPrerequisites(machine({ ...WITH_CLI, ...env }, {}, CLI));
             assert.deepEqual(result.missing, [], JSON.stringify(env));
-            assert.deepEqual(result.signIn, planSignIn({}, [], env), JSON.stringify(env));
+            // Fields left undefined are compared as absent (as JSON would carry them).
+            assert.deepEqual(JSON.parse(JSON.stringify(result.signIn)), expected, JSON.stringify(env));
         }
         const github = checkPrerequisites(machine({ ...WITH_CLI, ...environments[1] }, {}, CLI)).signIn;
         assert.deepEqual(github?.method, {
@@ -297,7 +306,7 @@ describe("e2e: the skip path, run for real", () => {
         const before = fs.existsSync(e2eDir) ? fs.readdirSync(e2eDir).sort() : [];
         const stackFiles = () => fs.readdirSync(PROJECT_ROOT).filter((f) => /^Pulumi\.e2e-.*\.yaml$/.test(f)).sort();
         const stackFilesBefore = stackFiles();
-        const result = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", path.join("tools", "e2e.ts"), ...args], {
+        const result = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", path.join("commands", "e2e.ts"), ...args], {
             cwd: PROJECT_ROOT,
             // Nothing inherited: no ARM_*, PULUMI_*, or Azure CLI login from the machine running the tests.
             env: { PATH: pathDir, HOME: empty, AZURE_CONFIG_DIR: empty, PULUMI_HOME: empty, ...extraEnv },
@@ -349,7 +358,7 @@ describe("e2e: the skip path, run for real", () => {
             assert.equal(skipped.status, 0, skipped.lines.join("\n"));
             assert.deepEqual(skipped.lines, [
                 "e2e: skipped, nothing created: missing a usable Azure sign-in (not signed in to Azure (the Azure CLI says: Please run 'az login' to setup account.): "
-                + "run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (README: Deploy, sign-in)). (Set E2E_REQUIRED=1 to make this a failure.)",
+                + "run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (docs/preflight.md: Sign-in)). (Set E2E_REQUIRED=1 to make this a failure.)",
             ]);
             const required = runE2e(["--require"], env, bin);
             assert.equal(required.status, 2, required.lines.join("\n"));
@@ -522,6 +531,8 @@ describe("e2e: the run, against a fake stack", () => {
         assert.equal(report.ok, false);
         assert.deepEqual(report.cleanup, { destroyed: true, groupGone: false, removed: false, error: "resource group cosmos-vm-identity3f2a1b0c still exists after pulumi destroy" });
         assert.ok(!stack.calls.includes("stack rm"));
+        // The README's promise: exit code 3 whenever resources may remain, a destroy that "succeeded" included.
+        assert.equal(exitCodeFor(report), 3);
     });
 });
 

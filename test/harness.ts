@@ -1,9 +1,9 @@
 // The tests' view of the program: Pulumi's mocks with a fake Azure that answers with fixed,
 // recognisable values, and helpers to pick resources out of an evaluation.
-import { EvaluateOptions, Evaluation, DeclaredResource, evaluateProgram, FakeAzure } from "../tools/mockEngine";
+import { EvaluateOptions, Evaluation, DeclaredResource, evaluateProgram, FakeAzure } from "../model/mockEngine";
 
-export { PROJECT_ROOT } from "../tools/mockEngine";
-export type { DeclaredResource, Evaluation, EvaluateOptions, StackOutput } from "../tools/mockEngine";
+export { PROJECT_ROOT } from "../model/mockEngine";
+export type { DeclaredResource, Evaluation, EvaluateOptions, StackOutput } from "../model/mockEngine";
 
 import { SUBSCRIPTION_ID, TENANT_ID } from "./support/ids";
 

@@ -155,27 +155,76 @@ function functionOf(node: import("web-tree-sitter").Node): string {
     return fn ? allNodes(fn).find((n) => n.type === "function_name")!.text : "<script>";
 }
 
+/** Variables that hold key or token material (PowerShell names are case-insensitive). */
+const CREDENTIAL_VARIABLES = ["$keys", "$primarykey", "$value", "$key", "$token", "$aadtoken", "$credential", "$authorization"];
+/** Cmdlets and functions that write to a stream a user or a log sees. */
+const OUTPUT_COMMANDS = /^(write-host|write-output|write-verbose|write-information|write-warning|write-error|write-debug|write-progress|out-host|out-string|out-file|out-default|format-list|format-table|set-content|add-content|stop-script)$/i;
+
+/**
+ * Every place key or token material could reach output, as "line: text": a credential variable in
+ * an output command, a [Console]:: write or a throw, unless the output is guarded by -ShowKeys or
+ * -PassThru. A variable passed to Get-KeyFingerprint counts as masked only because that function
+ * is checked too: it must hash its argument with SHA-256 and return nothing else. The streams of a
+ * real run are checked in keyFetchScript.pwsh.test.ts.
+ */
+function maskingProblems(tree: Tree): string[] {
+    const problems: string[] = [];
+    const at = (node: import("web-tree-sitter").Node) => `line ${node.startPosition.row + 1}: ${node.text.slice(0, 120)}`;
+    const fingerprint = functionDefinition(tree.rootNode, "Get-KeyFingerprint");
+    const hashed = allNodes(fingerprint).filter((n) => n.type === "variable" && n.text.toLowerCase() === "$key" && n.parent?.type !== "script_parameter");
+    if (hashed.length === 0) problems.push("Get-KeyFingerprint does not read its key");
+    for (const use of hashed) {
+        if (!ancestors(use, fingerprint).some((a) => a.type === "invokation_expression" && /^\$sha\.ComputeHash\(/i.test(a.text))) problems.push(`Get-KeyFingerprint uses its key outside $sha.ComputeHash: ${at(use)}`);
+    }
+    if (!/\$sha = \[System\.Security\.Cryptography\.SHA256\]::Create\(\)/.test(fingerprint.text)) problems.push("Get-KeyFingerprint does not hash with SHA-256");
+
+    const sinks = [
+        ...commands(tree.rootNode).filter((c) => OUTPUT_COMMANDS.test(c.name)).map((c) => c.node),
+        ...allNodes(tree.rootNode).filter((n) => n.type === "invokation_expression" && /^\[Console\]::/i.test(n.text)),
+        ...allNodes(tree.rootNode).filter((n) => n.type === "flow_control_statement" && /^throw\b/i.test(n.text)),
+    ];
+    for (const sink of sinks) {
+        if (guardedBy(sink, "ShowKeys") || guardedBy(sink, "PassThru")) continue;
+        const leaks = allNodes(sink)
+            .filter((n) => n.type === "variable" && CREDENTIAL_VARIABLES.includes(n.text.toLowerCase()))
+            .filter((n) => !ancestors(n, sink).some((a) => a.type === "command" && /^Get-KeyFingerprint\b/i.test(a.text)));
+        if (leaks.length > 0) problems.push(`prints ${leaks.map((n) => n.text).join(", ")}: ${at(sink)}`);
+    }
+    return problems;
+}
+
+/** The ancestors of a node up to (and including) `top`. */
+function ancestors(node: import("web-tree-sitter").Node, top: import("web-tree-sitter").Node): import("web-tree-sitter").Node[] {
+    const found: import("web-tree-sitter").Node[] = [];
+    for (let p = node.parent; p && p.startIndex >= top.startIndex && p.endIndex <= top.endIndex; p = p.parent) found.push(p);
+    return found;
+}
+
 describe("what the script prints", () => {
-    it("never writes key material unless -ShowKeys (or returns it with -PassThru); otherwise only fingerprints", () => {
+    for (const { mode, level } of VARIANTS) {
+        it(`never writes key or token material unless -ShowKeys (or returns it with -PassThru); otherwise only fingerprints (${mode}, ${level})`, () => {
+            assert.deepEqual(maskingProblems(treeFor(level, mode)), []);
+        });
+    }
+
+    it("returns the keys only with -PassThru, and shows them only with -ShowKeys", () => {
         const tree = treeFor("readwrite");
-        const keyVariables = ["$keys", "$primaryKey", "$value", "$Key"];
-        const output = commands(tree.rootNode).filter((c) => /^(write-host|write-output|write-verbose|write-information|out-host|out-string|format-list|format-table|stop-script)$/i.test(c.name));
-        assert.ok(output.length > 5);
-        for (const command of output) {
-            const references = allNodes(command.node)
-                .filter((n) => n.type === "variable" && keyVariables.includes(n.text))
-                .filter((n) => {
-                    // A key passed to Get-KeyFingerprint is hashed, not printed.
-                    for (let p = n.parent; p && p.startIndex >= command.node.startIndex; p = p.parent) {
-                        if (p.type === "command" && /^Get-KeyFingerprint\b/.test(p.text)) return false;
-                    }
-                    return true;
-                });
-            if (references.length > 0) {
-                assert.ok(guardedBy(command.node, "ShowKeys") || guardedBy(command.node, "PassThru"), `line ${command.node.startPosition.row + 1} prints key material: ${command.node.text}`);
-            }
-        }
         assert.deepEqual(commands(tree.rootNode, "Write-Output").filter((c) => guardedBy(c.node, "PassThru")).map((c) => c.node.text), ["Write-Output $keys"]);
+        assert.deepEqual(commands(tree.rootNode, "Write-Host").filter((c) => guardedBy(c.node, "ShowKeys")).map((c) => c.node.text), ["Write-Host"]);
+    });
+
+    it("the check itself catches a fingerprint that is not a hash, a printed token and a key in a warning or an error", async () => {
+        const base = scripts.get("keys/readwrite")!.source;
+        const broken = async (from: string, to: string) => {
+            assert.ok(base.includes(from), `the script has no ${from}`);
+            return maskingProblems(await parsePowerShell(base.replace(from, to)));
+        };
+        assert.match((await broken("return 'sha256:' + (($hash[0..3]", "return 'sha256:' + $Key + (($hash[0..3]")).join("\n"), /Get-KeyFingerprint uses its key outside \$sha\.ComputeHash/);
+        assert.match((await broken("$hash = $sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($Key))", "$hash = [System.Text.Encoding]::UTF8.GetBytes($Key)")).join("\n"), /outside \$sha\.ComputeHash/);
+        assert.match((await broken('Write-Host "Managed identity token acquired (principal id $principalId)"', 'Write-Host "Managed identity token acquired: $token"')).join("\n"), /prints \$token: line \d+: Write-Host/);
+        assert.match((await broken("$container = Read-CosmosContainer -Key $primaryKey", "Write-Warning \"key $primaryKey\"\n        $container = Read-CosmosContainer -Key $primaryKey")).join("\n"), /prints \$primaryKey: line \d+: Write-Warning/);
+        assert.match((await broken("[Console]::Error.WriteLine(\"ERROR ($Reason): $Message\")", "[Console]::Error.WriteLine(\"ERROR ($Reason): $Message $keys\")")).join("\n"), /prints \$keys: line \d+: \[Console\]::Error/);
+        assert.match((await broken("if ($null -eq $webError) { throw }", "if ($null -eq $webError) { throw \"$authorization\" }")).join("\n"), /prints \$authorization: line \d+: throw/);
     });
 });
 

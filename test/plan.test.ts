@@ -7,7 +7,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parseConfig } from "../lib/config";
-import { DIAGRAM_FILE, loadStackConfig, plan, SECRET_PLACEHOLDER, withDiagram } from "../tools/plan";
+import { DIAGRAM_FILE, plan, withDiagram } from "../commands/plan";
+import { loadStackConfig, SECRET_PLACEHOLDER } from "../model/stackConfig";
 import { PROJECT_ROOT } from "./harness";
 import { parsePowerShell, syntaxErrors } from "./support/powershell";
 
@@ -118,7 +119,7 @@ describe("the plan", () => {
     it("fails cleanly for a stack without a stack file", () => {
         const env: NodeJS.ProcessEnv = { ...process.env };
         delete env.NODE_OPTIONS;
-        const child = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "tools/plan.ts", "--stack", "nosuch"], { cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 60_000 });
+        const child = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "commands/plan.ts", "--stack", "nosuch"], { cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 60_000 });
         assert.equal(child.status, 2);
         assert.equal(child.stderr, `error: no stack file Pulumi.nosuch.yaml in ${PROJECT_ROOT}\n`);
     });

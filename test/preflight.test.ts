@@ -16,16 +16,17 @@ import type { TokenCredential } from "@azure/core-auth";
 import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, HttpClient, HttpMethods } from "@azure/core-rest-pipeline";
 import { AggregateAuthenticationError, AuthenticationError, AzureCliCredential, ClientAssertionCredential, ClientSecretCredential, CredentialUnavailableError } from "@azure/identity";
 import { parseConfig } from "../lib/config";
-import { ArmClients, checkEndpoint } from "../tools/preflight/arm";
-import { main, PreflightDependencies, RunBounds } from "../tools/preflight/cli";
-import { azureResources, cachedDeclaredResources, DeclaredAzureResource, DeclaredEvaluation, programInputs } from "../tools/preflight/declared";
-import { deployedStackFromCheckpoint } from "../tools/preflight/existingStack";
-import { actionMatches, denyingAssignments, evaluateActions, EVERYONE } from "../tools/preflight/permissions";
-import { requiredActions, requiredProviders, WINDOWS_IMAGE } from "../tools/preflight/requirements";
-import { ARM_SHAPES } from "../tools/preflight/policy";
-import { refusedRequests, signInHttpClient } from "../tools/preflight/signInHttp";
-import { AzResult, azureCli, describeSignInFailure, planSignIn, principalFromToken, resolveSignIn, SignIn, SignInError, SignInMethod, SignInPlan } from "../tools/preflight/signIn";
-import { loadStackConfig, PLAN_AZURE } from "../tools/plan";
+import { ArmClients, checkEndpoint } from "../commands/preflight/arm";
+import { main, PreflightDependencies, RunBounds } from "../commands/preflight";
+import { azureResources, cachedDeclaredResources, DeclaredAzureResource, DeclaredEvaluation, programInputs } from "../commands/preflight/declared";
+import { deployedStackFromCheckpoint } from "../commands/preflight/existingStack";
+import { actionMatches, denyingAssignments, evaluateActions, EVERYONE } from "../commands/preflight/permissions";
+import { requiredActions, requiredProviders, WINDOWS_IMAGE } from "../commands/preflight/requirements";
+import { ARM_SHAPES } from "../commands/preflight/policy";
+import { refusedRequests, signInHttpClient } from "../commands/azure/signInHttp";
+import { AzResult, azureCli, describeSignInFailure, planSignIn, principalFromToken, resolveSignIn, SignIn, SignInError, SignInMethod, SignInPlan } from "../commands/azure/signIn";
+import { PLAN_AZURE } from "../model/planAzure";
+import { loadStackConfig } from "../model/stackConfig";
 import { Evaluation, evaluate, evaluateOnce, ofType, PROJECT_ROOT, single, stackConfig } from "./harness";
 import {
     FAKE_TOKEN, fakeAccessToken, FakeResourceManager, FakeWorld, healthyWorld, PolicyQuestionBody, startFakeResourceManager,
@@ -972,19 +973,19 @@ describe("npm run preflight", { concurrency: true }, () => {
         /** The CLI as users run it, in a child process with no ARM_* or AZURE_* variables and no proxy; PATH holds only `bin`. */
         const runCli = (args: string[], bin: string) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
             const home = fs.mkdtempSync(path.join(scratch, "home-"));
-            execFile(process.execPath, ["--require", "ts-node/register/transpile-only", "tools/preflight/cli.ts", ...args], {
+            execFile(process.execPath, ["--require", "ts-node/register/transpile-only", "commands/preflight.ts", ...args], {
                 cwd: PROJECT_ROOT, encoding: "utf8", timeout: 60_000,
                 env: { PATH: bin, HOME: home, USERPROFILE: home, AZURE_CONFIG_DIR: path.join(home, ".azure") },
             }, (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }));
         });
-        const NOT_LOGGED_IN = "not signed in to Azure (the Azure CLI says: Please run 'az login' to setup account.): run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (README: Deploy, sign-in)";
+        const NOT_LOGGED_IN = "not signed in to Azure (the Azure CLI says: Please run 'az login' to setup account.): run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (docs/preflight.md: Sign-in)";
 
         it("without the Azure CLI or ARM_* variables says so in one line, with how to log in, and exits 2 (the CLI as users run it)", { skip: process.platform === "win32" && "an empty PATH leaves Windows without cmd.exe" }, async () => {
             const run = await runCli([], fs.mkdtempSync(path.join(scratch, "bin-")));
             assert.equal(run.status, 2, run.stderr);
             assert.equal(run.stdout, "");
             assert.equal(run.stderr,
-                "preflight: not signed in to Azure: no ARM_* credentials are set and the Azure CLI (az) is not installed; install it and run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (README: Deploy, sign-in)\n");
+                "preflight: not signed in to Azure: no ARM_* credentials are set and the Azure CLI (az) is not installed; install it and run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (docs/preflight.md: Sign-in)\n");
         });
 
         it("with the Azure CLI logged out says so in one line (JSON with --json), and exits 2", { skip: process.platform === "win32" && "the fake az is a POSIX shell script" }, async () => {
@@ -1030,7 +1031,7 @@ describe("npm run preflight", { concurrency: true }, () => {
                 try {
                     const run = await preflight([], { env: SERVICE_PRINCIPAL, deps: { signIn: signInAt(entra) } });
                     assert.equal(run.code, 2);
-                    assert.match(run.stderr, /^preflight: Entra ID refused the sign-in of service principal app with a client secret \(invalid_client: AADSTS7000215: Invalid client secret provided\.\): check ARM_CLIENT_ID, ARM_CLIENT_SECRET and ARM_TENANT_ID \(or their azure-native:\* keys\), or unset them and run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID \(README: Deploy, sign-in\)\n$/);
+                    assert.match(run.stderr, /^preflight: Entra ID refused the sign-in of service principal app with a client secret \(invalid_client: AADSTS7000215: Invalid client secret provided\.\): check ARM_CLIENT_ID, ARM_CLIENT_SECRET and ARM_TENANT_ID \(or their azure-native:\* keys\), or unset them and run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID \(docs\/preflight\.md: Sign-in\)\n$/);
                 } finally {
                     await entra.close();
                 }
@@ -1084,13 +1085,13 @@ describe("npm run preflight", { concurrency: true }, () => {
                 for (const failure of failures) {
                     const line = describeSignInFailure(failure, method);
                     assert.doesNotMatch(line, /\n/, `${method.kind}: one line`);
-                    assert.match(line, /`az login`.*\(README: Deploy, sign-in\)$/, `${method.kind}, ${String(failure)}: ${line}`);
+                    assert.match(line, /`az login`.*\(docs\/preflight\.md: Sign-in\)$/, `${method.kind}, ${String(failure)}: ${line}`);
                 }
             }
             assert.equal(describeSignInFailure(failures[1], { kind: "default-credential" }),
                 "not signed in to Azure: no step of DefaultAzureCredential's chain (environment, workload identity, Azure CLI; not its managed-identity step) found a credential "
                 + "(EnvironmentCredential is unavailable.; Azure CLI could not be found.): set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for DefaultAzureCredential, "
-                + "or unset ARM_USE_DEFAULT_AZURE_CREDENTIAL and run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (README: Deploy, sign-in)");
+                + "or unset ARM_USE_DEFAULT_AZURE_CREDENTIAL and run `az login`, or set ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (docs/preflight.md: Sign-in)");
         });
 
         it("chooses the method in azure-native's order, config before environment", () => {
@@ -1198,7 +1199,7 @@ describe("npm run preflight", { concurrency: true }, () => {
                 const azureTypes = [...new Set(evaluation.resources.filter((r) => r.custom && r.type.startsWith("azure-native:")).map((r) => r.type))];
                 for (const type of azureTypes) {
                     const armType = ARM_TYPES[type];
-                    assert.ok(armType, `preflight does not know ${type}: add its write action to tools/preflight/requirements.ts`);
+                    assert.ok(armType, `preflight does not know ${type}: add its write action to commands/preflight/requirements.ts`);
                     assert.ok(actions.includes(`${armType}/write`), `requiredActions lacks ${armType}/write (${JSON.stringify(variant)})`);
                     const namespace = armType.split("/")[0];
                     if (namespace !== "Microsoft.Resources" && namespace !== "Microsoft.Authorization") assert.ok(namespaces.includes(namespace), `requiredProviders lacks ${namespace}`);
@@ -1215,7 +1216,7 @@ describe("npm run preflight", { concurrency: true }, () => {
                 const evaluation = Object.keys(variant).length === 0 ? program : await evaluateOnce(stackConfig(variant));
                 for (const r of evaluation.resources.filter((r) => r.custom && r.type.startsWith("azure-native:"))) types.add(r.type);
             }
-            assert.deepEqual([...types].filter((type) => !ARM_SHAPES[type]), [], "add these to ARM_SHAPES in tools/preflight/policy.ts");
+            assert.deepEqual([...types].filter((type) => !ARM_SHAPES[type]), [], "add these to ARM_SHAPES in commands/preflight/policy.ts");
             for (const [type, shape] of Object.entries(ARM_SHAPES)) {
                 assert.equal(shape.armType, ARM_TYPES[type], type);
                 // azure-native documents each resource's api-version and Args in its declaration file.
@@ -1246,7 +1247,7 @@ describe("npm run preflight", { concurrency: true }, () => {
             fs.writeFileSync(inputFile, "export const version = 2;\n");
             assert.equal((await cachedDeclaredResources("dev", root, options).result)[0].resourceName, "rg3", "a changed program file is another evaluation");
             assert.equal(fs.readdirSync(cacheDir).length, 3);
-            assert.deepEqual(programInputs().filter((file) => !/^(lib|components)\//.test(file)), ["index.ts", "package-lock.json", "tools/mockEngine.ts", "tools/plan.ts", "tools/preflight/declared.ts"]);
+            assert.deepEqual(programInputs().filter((file) => !/^(lib|components)\//.test(file)), ["commands/preflight/declared.ts", "index.ts", "model/mockEngine.ts", "model/planAzure.ts", "model/stackConfig.ts", "package-lock.json"]);
             assert.ok(programInputs().includes("lib/keyFetchScript.ps1"), "a file the program reads, not only the modules it loads");
         });
 
@@ -1257,20 +1258,21 @@ describe("npm run preflight", { concurrency: true }, () => {
         });
     });
 
-    describe("the README", () => {
-        it("shows preflight's real output against the fake as the first step of Deploy", async () => {
+    describe("the docs", () => {
+        it("README's Deploy runs preflight first; docs/preflight.md shows its real output against the fake", async () => {
             const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
             const deploy = readme.slice(readme.indexOf("\n## Deploy\n"));
             const firstBlock = /```sh\n([^`]*)```/.exec(deploy)?.[1] ?? "";
             assert.match(firstBlock.split("\n")[0], /^npm run preflight/, "npm run preflight is not the first command of Deploy");
-            const sample = /<!-- preflight-sample:start[^>]*-->\n```\n([\s\S]*?)```\n<!-- preflight-sample:end -->/.exec(readme)?.[1];
-            assert.ok(sample, "README has no preflight sample block");
+            const page = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "preflight.md"), "utf8");
+            const sample = /<!-- preflight-sample:start[^>]*-->\n```\n([\s\S]*?)```\n<!-- preflight-sample:end -->/.exec(page)?.[1];
+            assert.ok(sample, "docs/preflight.md has no preflight sample block");
             // Signed in as with the Azure CLI (its sign-in resolution, a fake `az`), with the fake's token.
             const az = async (): Promise<AzResult> => ({ exitCode: 0, stdout: JSON.stringify({ environmentName: "AzureCloud", id: SUBSCRIPTION_ID, name: "Contoso Dev", tenantId: TENANT_ID, user: { name: USER_NAME, type: "user" } }), stderr: "" });
             const signIn = async (plan: SignInPlan): Promise<SignIn> => ({ ...(await resolveSignIn(plan, az, {})), credential: fakeCredential() });
             const run = await preflight([], { world: readmeWorld, deps: { signIn, ...DECLARED } });
             const normalise = (text: string) => text.replace(/ in \d+\.\d s:/, " in N s:");
-            assert.equal(normalise(sample), normalise(run.stdout), `README's preflight sample is stale; the current output is:\n${run.stdout}`);
+            assert.equal(normalise(sample), normalise(run.stdout), `docs/preflight.md's preflight sample is stale; the current output is:\n${run.stdout}`);
         });
     });
 });
@@ -1375,7 +1377,7 @@ describe("time limits and throttling", { concurrency: true }, () => {
     });
 });
 
-/** The README's sample: a fresh subscription where Microsoft.DevTestLab was never registered. */
+/** docs/preflight.md's sample: a fresh subscription where Microsoft.DevTestLab was never registered. */
 function readmeWorld(world: FakeWorld): void {
     world.providers["Microsoft.DevTestLab"] = "NotRegistered";
 }

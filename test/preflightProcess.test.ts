@@ -40,8 +40,10 @@ describe("preflight as a process, reaching nothing but loopback fakes", () => {
 
     it("the documented CI command, `npm run --silent preflight -- --json`, prints JSON and nothing else, asking Entra ID for one token", { skip: !POSIX && "npm's shim differs on Windows" }, async () => {
         const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-        const section = readme.slice(readme.indexOf("### Preflight: `npm run preflight`"), readme.indexOf("\n## ", readme.indexOf("### Preflight: `npm run preflight`")));
-        assert.deepEqual([...section.matchAll(/^(npm run [^#\n]*--json)\b/gm)].map((m) => m[1].trim()), ["npm run --silent preflight -- --json"], "the README documents this command for JSON");
+        const start = readme.indexOf("\n## Deploy\n");
+        assert.ok(start >= 0, "README has a Deploy section");
+        const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
+        assert.deepEqual([...section.matchAll(/(?:^|`)(npm run [^#`\n]*--json)\b/gm)].map((m) => m[1].trim()), ["npm run --silent preflight -- --json"], "the README documents this command for JSON");
         const azure = await startChildAzure();
         try {
             const result = await run("npm", ["run", "--silent", "preflight", "--", "--json"], { ...azure.env, ...SERVICE_PRINCIPAL, HOME: azure.dir, USERPROFILE: azure.dir, PREFLIGHT_CACHE_DIR: cacheDir });
@@ -65,7 +67,7 @@ describe("preflight as a process, reaching nothing but loopback fakes", () => {
     it("a token endpoint that accepts and never answers: the process ends within --timeout + 2 s, exit 2, one line naming it", async () => {
         const azure = await startChildAzure({ entra: "hang" });
         try {
-            const result = await run(process.execPath, ["--require", "ts-node/register/transpile-only", "tools/preflight/cli.ts", "--timeout", "2"],
+            const result = await run(process.execPath, ["--require", "ts-node/register/transpile-only", "commands/preflight.ts", "--timeout", "2"],
                 { ...azure.env, ...SERVICE_PRINCIPAL, HOME: azure.dir, USERPROFILE: azure.dir, PREFLIGHT_CACHE_DIR: cacheDir });
             assert.equal(result.code, 2);
             assert.equal(result.stdout, "");

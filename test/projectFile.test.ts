@@ -1,15 +1,18 @@
 // Pulumi.yaml and the program agree: every key declared with type, description and the program's
-// own default (mocks and the program never see Pulumi.yaml's defaults, the CLI does).
+// own default (mocks and the program never see Pulumi.yaml's defaults, the CLI does). Its config and
+// template sections are generated from lib/config.ts (`npm run gen`).
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { CONFIG_KEYS, DEFAULTS, parseConfig, PROJECT } from "../lib/config";
+import { CONFIG_KEYS, parseConfig, PROJECT } from "../lib/config";
+import { generatedProjectFile } from "../dev/generate";
 import { evaluateOnce, PROJECT_ROOT } from "./harness";
 
 interface Declaration { type: string; description?: string; default?: unknown; items?: { type: string }; secret?: boolean }
-const project = parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as {
+const projectText = fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8");
+const project = parse(projectText) as {
     name: string; requiredPulumiVersion?: string; runtime: { name: string; options: Record<string, unknown> }; config: Record<string, Declaration>;
 };
 // Declared keys without a default are required by the CLI, so adminPassword (a secret, generated when
@@ -57,11 +60,19 @@ describe("Pulumi.yaml", () => {
         }
     });
 
-    it("declares the program's own defaults", () => {
-        for (const [key, value] of Object.entries(DEFAULTS)) {
-            assert.deepEqual(project.config[key].default, value, key);
-        }
-        assert.equal(project.config.cosmosLocation.default, "", "empty: the stack's location");
+    it("declares the defaults with their types: strings quoted, lists empty, numbers and booleans as such", () => {
+        const declared = (key: string) => ({ type: project.config[key].type, default: project.config[key].default });
+        assert.deepEqual(declared("autoShutdownTime"), { type: "string", default: "19:00" });
+        assert.deepEqual(declared("throughput"), { type: "integer", default: 400 });
+        assert.deepEqual(declared("freeTier"), { type: "boolean", default: false });
+        assert.deepEqual(declared("verifyOnDeploy"), { type: "boolean", default: true });
+        assert.deepEqual(declared("rdpAllowedFrom"), { type: "array", default: [] });
+        assert.deepEqual(declared("cosmosLocation"), { type: "string", default: "" }, "empty: the stack's location");
+        assert.deepEqual(declared("allowDataLoss"), { type: "string", default: "" }, "empty: none");
+    });
+
+    it("has the config and template sections `npm run gen` renders from lib/config.ts", () => {
+        assert.equal(generatedProjectFile(projectText), projectText, "Pulumi.yaml is stale: run `npm run gen`");
     });
 
     it("defaults applied as the CLI applies them give the program's defaults", () => {

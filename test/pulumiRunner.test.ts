@@ -5,8 +5,9 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import * as fs from "node:fs";
 import * as os from "node:os";
-import { before, describe, it } from "node:test";
-import { loadStackConfig, plan } from "../tools/plan";
+import { after, before, describe, it } from "node:test";
+import { plan } from "../commands/plan";
+import { loadStackConfig } from "../model/stackConfig";
 import { PROJECT_ROOT } from "./harness";
 
 interface RunnerReport {
@@ -14,6 +15,7 @@ interface RunnerReport {
     peakRssMb: number;
     tsNodeRegistered: boolean;
     transpileOnly: boolean;
+    transpiler: string;
     typescriptVersion: string;
     typescriptFiles: string[];
     azureNativeTopLevelLoaded: boolean;
@@ -21,15 +23,18 @@ interface RunnerReport {
     programFiles: string[];
 }
 
-/** Runs the program as `pulumi preview` does; `previousOutputs` are the stack's own outputs its stack reference reads. */
-function runUnderPulumiRunner(config: Record<string, string>, previousOutputs: Record<string, unknown> = {}) {
+/**
+ * Runs the program as `pulumi preview` does; `previousOutputs` are the stack's own outputs its stack
+ * reference reads; `program`, another entry point under the project's tsconfig (Pulumi.yaml's `main`).
+ */
+function runUnderPulumiRunner(config: Record<string, string>, previousOutputs: Record<string, unknown> = {}, program?: string) {
     const env: NodeJS.ProcessEnv = {
         ...process.env, PULUMI_CONFIG: JSON.stringify(config), PULUMI_NODEJS_TYPESCRIPT: "true", PREVIOUS_OUTPUTS: JSON.stringify(previousOutputs),
     };
     // The test process's own TypeScript loader must not leak into the child.
     delete env.NODE_OPTIONS;
     delete env.TS_NODE_TRANSPILE_ONLY;
-    const child = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "tools", "runUnderPulumiRunner.js")], {
+    const child = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "dev", "runUnderPulumiRunner.js"), ...(program ? [program] : [])], {
         cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 60_000,
     });
     const line = child.stdout.trim().split("\n").pop() ?? "";
@@ -47,13 +52,15 @@ describe("loading under Pulumi's Node.js runner", () => {
         invalid = runUnderPulumiRunner({ "azure-native:location": "westeurope", ...INVALID });
     });
 
-    it("declares the whole stack, transpiling with the project's TypeScript and no type-check at start-up", () => {
+    it("declares the whole stack, transpiled by swc with no type-check at start-up, tsconfig read by the project's TypeScript", () => {
         const { status, stderr, report } = valid;
         assert.equal(status, 0, stderr);
         assert.equal(stderr, "");
         assert.equal(report.tsNodeRegistered, true);
         // tsconfig's noCheck makes the runner transpile only; `npm test` type-checks instead.
         assert.equal(report.transpileOnly, true);
+        // tsconfig's "ts-node": { "swc": true }: the project's ts-node hands the program's files to @swc/core.
+        assert.equal(report.transpiler, "swc");
         // The compiler ts-node holds comes from the project's node_modules (through Pulumi's shim),
         // not the TypeScript 3.8 that Pulumi vendors for projects without one.
         assert.deepEqual(report.typescriptFiles, [
@@ -69,6 +76,20 @@ describe("loading under Pulumi's Node.js runner", () => {
             assert.ok(report.registered.includes(type), `${type} was not declared`);
         }
         assert.ok(report.programFiles.includes("index.ts"));
+    });
+
+    it("loads its TypeScript tooling from production dependencies, pinned, so that an install without devDependencies starts it too", () => {
+        // ts-node and its swc transpiler, and TypeScript, which the runner needs to read tsconfig.json:
+        // `npm ci --omit=dev` (Pulumi.yaml's `production: true`, NODE_ENV=production) must keep them.
+        const { report } = valid;
+        assert.equal(report.tsNodeRegistered, true);
+        assert.equal(report.transpiler, "swc");
+        const manifest = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as Record<string, Record<string, string>>;
+        assert.deepEqual(["@swc/core", "ts-node", "typescript"].map((name) => [name, manifest.dependencies[name], manifest.devDependencies[name]]), [
+            ["@swc/core", "1.16.22", undefined],
+            ["ts-node", "10.9.2", undefined],
+            ["typescript", "5.9.3", undefined],
+        ]);
     });
 
     it("imports azure-native submodules only, never the top-level package", () => {
@@ -88,7 +109,7 @@ describe("loading under Pulumi's Node.js runner", () => {
         assert.ok(report.peakRssMb < 1000, `peak RSS ${report.peakRssMb} MB`);
     });
 
-    it("stops an unsafe change with Pulumi's clean error too, having read only the stack's own record", () => {
+    it("stops an unsafe change with Pulumi's clean error too, having read only the stack's own record and declared only the guard's stop", () => {
         const deployed = { location: "westeurope", cosmosLocation: "westeurope", freeTier: false, databaseName: "Test", containerName: "Test", partitionKeyPath: "/id" };
         const { status, stderr, report } = runUnderPulumiRunner(
             { "azure-native:location": "westeurope", "cosmos-vm-identity:containerName": "Orders" },
@@ -98,7 +119,9 @@ describe("loading under Pulumi's Node.js runner", () => {
         assert.match(stderr, /Unsafe configuration change \(1 problem\); nothing was changed:\n {2}- cosmos-vm-identity:containerName: "Test" -> "Orders"\. /);
         assert.match(stderr, /pulumi config set allowDataLoss 'containerName:Test->Orders'/);
         assert.doesNotMatch(stderr, /\s+at .*\.ts:\d+/, "no stack trace");
-        assert.deepEqual(report.registered, ["pulumi:pulumi:Stack", "pulumi:pulumi:StackReference"]);
+        // The stop's provider, as the runner serialized it, refuses the change when checked: the engine's own error.
+        assert.match(stderr, /engine: error: pulumi-nodejs:dynamic\/changeGuard:UnsafeChange resource 'change-guard' has a problem: Unsafe configuration change \(1 problem\); nothing was changed:\n {2}- cosmos-vm-identity:containerName: "Test" -> "Orders"\. /);
+        assert.deepEqual(report.registered, ["pulumi:pulumi:Stack", "pulumi:pulumi:StackReference", "pulumi-nodejs:dynamic/changeGuard:UnsafeChange"]);
         // The error carries no stack frames: with them, Node 20's util.inspect in the runner's error
         // handler loops on a frame of Pulumi's source maps for about 20 s and 3 GB.
         assert.ok(report.peakRssMb < 1000, `peak RSS ${report.peakRssMb} MB`);
@@ -115,5 +138,57 @@ describe("loading under Pulumi's Node.js runner", () => {
         // Without an engine the runner prints log.error as "error: [runtime] <message>"; the CLI shows "error: <message>".
         const raised = invalid.stderr.replace(/^error: \[runtime\] /, "error: ");
         assert.ok(planned.text.endsWith(raised.endsWith("\n") ? raised : `${raised}\n`), `plan:\n${planned.text}\nrunner:\n${invalid.stderr}`);
+    });
+});
+
+/** The throw-away programs: a throw on line 7 reached from line 4 of the entry point, and a syntax error on line 4. */
+const FIXTURES: Record<string, string[]> = {
+    "thrower.ts": [
+        "// Types and an interface, which transpilers remove: the lines below must still map.",
+        "type Count = number;",
+        "interface Unused { a: string }",
+        "",
+        "export function explode(count: Count): never {",
+        "    const label: string = `count ${count}`;",
+        "    throw new Error(`boom: ${label}`);",
+        "}",
+    ],
+    "throws.ts": ["import { explode } from \"./thrower\";", "", "type Unused = { b: number };", "explode(3);", "", "export = async () => ({});"],
+    "broken.ts": ["// A syntax error on line 4.", "type Unused = { a: string };", "", "export const broken: number = (1 + ;"],
+};
+
+describe("errors under Pulumi's Node.js runner point at the TypeScript source", () => {
+    // Throw-away programs beside the project (so that they resolve its node_modules and load under
+    // its tsconfig, as Pulumi.yaml's `main` would make them), never type-checked by `npm test`.
+    let dir: string;
+    before(() => {
+        fs.mkdirSync(path.join(PROJECT_ROOT, ".scratch"), { recursive: true });
+        dir = fs.mkdtempSync(path.join(PROJECT_ROOT, ".scratch", "runner-errors-"));
+        for (const [name, lines] of Object.entries(FIXTURES)) fs.writeFileSync(path.join(dir, name), `${lines.join("\n")}\n`);
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    /** The runner's stderr without the colours its error handler adds. */
+    const plain = (text: string) => text.replace(/\u001b\[\d+m/g, "");
+
+    it("a thrown error's stack names the .ts files at the lines and columns of the source", () => {
+        const { status, stderr, report } = runUnderPulumiRunner({}, {}, path.join(dir, "throws.ts"));
+        assert.equal(status, 32, stderr);
+        assert.equal(report.transpiler, "swc");
+        const text = plain(stderr);
+        assert.match(text, /failed with an unhandled exception:\nError: boom: count 3\n/);
+        const frames = text.split("\n").filter((line) => line.startsWith("    at ") && line.includes(dir))
+            .map((line) => line.slice(line.lastIndexOf(path.sep) + 1).replace(/\)$/, ""));
+        // The same positions as TypeScript's own transpiler gives (`new`; the call's argument list).
+        assert.deepEqual(frames, ["thrower.ts:7:11", "throws.ts:4:8"], text);
+    });
+
+    it("a syntax error names the file and line and quotes the line", () => {
+        const { status, stderr } = runUnderPulumiRunner({}, {}, path.join(dir, "broken.ts"));
+        assert.equal(status, 32, stderr);
+        const text = plain(stderr);
+        assert.match(text, /Expression expected/);
+        assert.ok(text.includes(`${path.join(dir, "broken.ts")}:4:`), text);
+        assert.match(text, /\n 4 \| export const broken: number = \(1 \+ ;\n/);
     });
 });

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { main } from "../tools/runOnVm";
+import { main } from "../commands/runOnVm";
 
 const SCRIPT = "#Requires -Version 5.1\n[CmdletBinding()]\nparam([string]$AccountName = 'acct')\nWrite-Host 'hello'\n";
 const ERROR_LINE = "ERROR (RoleMissing): the VM's identity (principal id p) may not call readonlykeys on /subscriptions/s/... (AuthorizationFailed).";

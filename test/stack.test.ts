@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { ConfigError } from "../lib/config";
 import { VERIFICATION_TIMEOUT_SECONDS } from "../components/keyFetchVerification";
-import { classifyChanges } from "../tools/changeImpact";
+import { classifyChanges } from "../model/changeClassification";
 import {
     Evaluation, evaluate, evaluateOnce, ofType, PROJECT_ROOT, PUBLIC_IP, single, stackConfig, SUBSCRIPTION_ID, VM_PRINCIPAL_ID,
 } from "./harness";
@@ -37,6 +37,39 @@ describe("the stack at its defaults", () => {
     before(async () => {
         stack = await evaluateOnce(stackConfig());
         assert.equal(stack.error, undefined, String(stack.error));
+    });
+
+    it("declares exactly these resources, at these URNs (type chain and name), with these resource options", () => {
+        const options = (r: Evaluation["resources"][number]) => [
+            r.deleteBeforeReplace ? "deleteBeforeReplace" : "",
+            r.replaceOnChanges.length > 0 ? `replaceOnChanges ${r.replaceOnChanges.join(",")}` : "",
+            r.ignoreChanges.length > 0 ? `ignoreChanges ${r.ignoreChanges.join(",")}` : "",
+            r.deletedWith ? `deletedWith ${r.deletedWith.split("::").pop()}` : "",
+            r.replacementTrigger !== undefined ? "replacementTrigger" : "",
+            Object.values(r.customTimeouts).some((t) => t !== "") ? `customTimeouts ${Object.values(r.customTimeouts).join("/")}` : "",
+        ].filter((option) => option !== "").join("; ");
+        const declared = stack.resources.map((r) => [r.urn.replace("urn:pulumi:dev::cosmos-vm-identity::", ""), options(r)]).sort();
+        assert.deepEqual(declared, [
+            ["azure-native:resources:ResourceGroup::cosmos-vm-identity", ""],
+            ["cosmos-vm-identity:index:CosmosKeyAccessGrant$azure-native:authorization:RoleAssignment::vm-reads-cosmos-keys-role", "deleteBeforeReplace; replaceOnChanges roleDefinitionId"],
+            ["cosmos-vm-identity:index:CosmosKeyAccessGrant::vm-reads-cosmos-keys", ""],
+            ["cosmos-vm-identity:index:CosmosNoSqlAccount$azure-native:cosmosdb:DatabaseAccount::tutorial-cosmos", ""],
+            ["cosmos-vm-identity:index:CosmosNoSqlAccount$azure-native:cosmosdb:SqlResourceSqlContainer::tutorial-container", ""],
+            ["cosmos-vm-identity:index:CosmosNoSqlAccount$azure-native:cosmosdb:SqlResourceSqlDatabase::tutorial-database", ""],
+            ["cosmos-vm-identity:index:CosmosNoSqlAccount::tutorial", ""],
+            ["cosmos-vm-identity:index:KeyFetchVerification$azure-native:compute:VirtualMachineRunCommandByVirtualMachine::verify-key-fetch-run", "deletedWith tutorial-vm; customTimeouts 45m/45m/"],
+            ["cosmos-vm-identity:index:KeyFetchVerification::verify-key-fetch", ""],
+            ["cosmos-vm-identity:index:WindowsVm$azure-native:compute:VirtualMachine::tutorial-vm", "replacementTrigger"],
+            ["cosmos-vm-identity:index:WindowsVm$azure-native:compute:VirtualMachineExtension::tutorial-guest-attestation", "deletedWith tutorial-vm"],
+            ["cosmos-vm-identity:index:WindowsVm$azure-native:devtestlab:GlobalSchedule::tutorial-shutdown", "deleteBeforeReplace"],
+            ["cosmos-vm-identity:index:WindowsVm$azure-native:network:NetworkInterface::tutorial-nic", "replacementTrigger"],
+            ["cosmos-vm-identity:index:WindowsVm$azure-native:network:NetworkSecurityGroup::tutorial-nsg", ""],
+            ["cosmos-vm-identity:index:WindowsVm$azure-native:network:PublicIPAddress::tutorial-pip", "replacementTrigger"],
+            ["cosmos-vm-identity:index:WindowsVm$azure-native:network:Subnet::tutorial-subnet", ""],
+            ["cosmos-vm-identity:index:WindowsVm$azure-native:network:VirtualNetwork::tutorial-vnet", ""],
+            ["cosmos-vm-identity:index:WindowsVm::tutorial", ""],
+            ["random:index/randomPassword:RandomPassword::admin-password", ""],
+        ]);
     });
 
     it("puts every Azure resource in the one resource group, in the stack's location", () => {

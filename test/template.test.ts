@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { CONFIG_KEYS, ConfigError, DEFAULTS, parseConfig } from "../lib/config";
+import { isDeepStrictEqual } from "node:util";
+import { CONFIG_KEYS, ConfigError, parseConfig } from "../lib/config";
 import { evaluate, evaluateOnce, PROJECT_ROOT } from "./harness";
 
 interface Prompt { description?: unknown; default?: unknown; secret?: unknown }
@@ -80,11 +81,15 @@ function templateProblems(file: ProjectFile): string[] {
         }
         // The default alone, on a stack that sets nothing else, must pass the program's validation.
         const config = { [LOCATION_KEY]: location, [fullKey(key, file.name)]: prompt.default };
-        for (const problem of validationProblems(config, file.name)) problems.push(`template.config.${key}: default "${prompt.default}" fails validation: ${problem}`);
-        // And a newcomer who presses Enter gets the program's documented default (README, Configuration).
-        if (programKey && name in DEFAULTS) {
-            const documented = (DEFAULTS as Record<string, unknown>)[name];
-            if (prompt.default !== String(documented)) problems.push(`template.config.${key}: default "${prompt.default}" is not the program's default "${String(documented)}"`);
+        const refused = validationProblems(config, file.name);
+        for (const problem of refused) problems.push(`template.config.${key}: default "${prompt.default}" fails validation: ${problem}`);
+        // And a newcomer who presses Enter gets what the program does when the key is left unset.
+        if (programKey && refused.length === 0) {
+            const value = (settings: object) => (settings as Record<string, unknown>)[name];
+            const unset = value(parseConfig({ [LOCATION_KEY]: location }, file.name));
+            if (!isDeepStrictEqual(value(parseConfig(config, file.name)), unset)) {
+                problems.push(`template.config.${key}: default "${prompt.default}" is not the program's default "${String(unset)}"`);
+            }
         }
     }
     return problems;
@@ -125,11 +130,11 @@ describe("Pulumi.yaml template section (pulumi new)", { skip: consumed }, () => 
         assert.ok(stack.resources.length > 10);
     });
 
-    it("the README lists the prompts with their defaults", () => {
-        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-        const start = readme.indexOf("\n## Start your own project: `pulumi new`\n");
-        assert.ok(start >= 0, "README has a pulumi new section");
-        const rows = readme.slice(start, readme.indexOf("\n## ", start + 1)).split("\n")
+    it("docs/template.md lists the prompts with their defaults", () => {
+        const page = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "template.md"), "utf8");
+        const start = page.indexOf("# Start your own project: `pulumi new`\n");
+        assert.ok(start >= 0, "docs/template.md has a pulumi new section");
+        const rows = page.slice(start).split("\n")
             .filter((line) => /^\| `/.test(line))
             .map((line) => line.split("|").slice(1, 3).map((cell) => cell.trim().replace(/^`|`$/g, "")));
         const prompts = Object.entries(project.template!.config!).map(([key, prompt]) => [key, String(prompt.default)]);

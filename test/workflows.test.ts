@@ -1,7 +1,7 @@
 // The GitHub workflows, read with a YAML parser: CI runs exactly the README's commands (through
 // .ci/run) on Node.js 20 and 22; the preview runs pulumi/actions with the policy pack and posts on
 // the pull request; the end-to-end run is weekly and on demand and may not skip; sign-in is OpenID
-// Connect everywhere (no stored secret); every action is pinned; the README names every variable.
+// Connect everywhere (no stored secret); every action is pinned; docs/ci-cd.md names every variable.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -16,7 +16,6 @@ interface Workflow { name: string; on: Record<string, unknown>; permissions?: Re
 const WORKFLOWS = path.join(PROJECT_ROOT, ".github", "workflows");
 const text = (file: string) => fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
 const workflow = (file: string) => parse(text(file)) as Workflow;
-const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
 
 /** The one job of a workflow. */
 function onlyJob(flow: Workflow): Job {
@@ -155,10 +154,8 @@ describe("GitHub workflows", () => {
         }
     });
 
-    it("the README names every repository variable and secret the workflows read", () => {
-        const start = readme.indexOf("\n## Continuous integration and deployment\n");
-        assert.ok(start >= 0, "README has a Continuous integration and deployment section");
-        const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
+    it("docs/ci-cd.md names every repository variable and secret the workflows read", () => {
+        const section = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "ci-cd.md"), "utf8");
         const used = new Set<string>();
         for (const file of fs.readdirSync(WORKFLOWS)) {
             for (const [, expression] of text(file).matchAll(/\$\{\{([^}]*)\}\}/g)) {
@@ -166,7 +163,7 @@ describe("GitHub workflows", () => {
             }
         }
         assert.ok(used.size > 0);
-        for (const name of used) assert.match(section, new RegExp(`\`${name}\``), `README does not name ${name}`);
-        for (const file of fs.readdirSync(WORKFLOWS)) assert.match(section, new RegExp(`\\.github/workflows/${file.replace(".", "\\.")}`), `README does not describe ${file}`);
+        for (const name of used) assert.match(section, new RegExp(`\`${name}\``), `docs/ci-cd.md does not name ${name}`);
+        for (const file of fs.readdirSync(WORKFLOWS)) assert.match(section, new RegExp(`\\.github/workflows/${file.replace(".", "\\.")}`), `docs/ci-cd.md does not describe ${file}`);
     });
 });

@@ -1,18 +1,18 @@
 // Run by test/preflightProcess.test.ts in a child process preloaded with loopbackOnly.js: every way
 // preflight and `npm run e2e` sign in, one scenario after another, each with the production code
 // (preflight's sign-in for a run with its default credential step, e2e's signInForRun and its
-// resource-group check), under the environment the scenario names. Before each scenario it writes "scenario <name>" to the
-// shared log, where loopbackOnly.js records every address it refused and the test's trap listener
-// every request it received; it prints one JSON line per scenario with what each tool said and the
-// requests preflight's sign-in guard refused (signInHttp.ts).
+// resource-group check), under the environment the scenario names. Before each scenario it writes
+// "scenario <name>" to the shared log, where loopbackOnly.js records every address it refused and
+// the test's trap listener every request it received; it prints one JSON line per scenario with
+// what each tool said and the requests preflight's sign-in guard refused (azure/signInHttp.ts).
 import * as fs from "node:fs";
-import { groupExistsWith } from "../../tools/e2e/azure";
-import { signInForRun } from "../../tools/e2e/prerequisites";
-import { loadStackConfig } from "../../tools/plan";
-import { defaultDependencies } from "../../tools/preflight/cli";
-import { signInWithinRun } from "../../tools/preflight/runSignIn";
-import { azureCli, planSignIn } from "../../tools/preflight/signIn";
-import { refusedRequests } from "../../tools/preflight/signInHttp";
+import { azureCli, planSignIn } from "../../commands/azure/signIn";
+import { refusedRequests } from "../../commands/azure/signInHttp";
+import { groupExistsWith } from "../../commands/e2e/azure";
+import { signInForRun } from "../../commands/e2e/prerequisites";
+import { defaultDependencies } from "../../commands/preflight";
+import { signInWithinRun } from "../../commands/preflight/runSignIn";
+import { loadStackConfig } from "../../model/stackConfig";
 
 interface Scenario {
     name: string;
