@@ -11,10 +11,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { StackConfig } from "../lib/config";
+import type { SignIn, SignInPlan } from "./azure/signIn";
 import { cachedDeclaredResources, DeclaredEvaluation } from "./preflight/declared";
 import type { PreflightReport } from "./preflight/run";
-import type { SignIn, SignInPlan } from "./azure/signIn";
-import type { SignInBounds } from "./azure/signInHttp";
+import type { RunBounds } from "./preflight/runSignIn";
 
 export const USAGE = `usage: npm run preflight [-- [--stack NAME] [--fix] [--json] [--resource-group NAME] [--timeout SECONDS]]
   --stack NAME           the stack whose Pulumi.NAME.yaml to check (default: dev)
@@ -26,8 +26,7 @@ export const USAGE = `usage: npm run preflight [-- [--stack NAME] [--fix] [--jso
 /** The project directory (commands/..). */
 const PROJECT_ROOT = path.resolve(__dirname, "..");
 
-/** Sign-in's limits for one run: the run's abort signal, what is pending, and the time left. */
-export type RunBounds = SignInBounds & { timeoutMs: number };
+export type { RunBounds } from "./preflight/runSignIn";
 
 export interface PreflightDependencies {
     env: NodeJS.ProcessEnv;
@@ -93,28 +92,6 @@ function parseOptions(argv: string[]): Options | { help: true } {
     return { stack: values.stack ?? positionals[0] ?? "dev", fix: values.fix, json: values.json, resourceGroup: values["resource-group"], timeoutMs: seconds * 1000 };
 }
 
-/** The run's time ran out while waiting for `what`. */
-class StallError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "StallError";
-    }
-}
-
-/** Settles as the work does, or rejects with a StallError the moment the run's time is up. */
-function withinRun<T>(work: Promise<T>, signal: AbortSignal, stalled: () => string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-        // Runs as the signal aborts, before the aborted requests settle: what was pending is still known.
-        const onAbort = () => reject(new StallError(stalled()));
-        if (signal.aborted) return onAbort();
-        signal.addEventListener("abort", onAbort, { once: true });
-        work.then(
-            (value) => { signal.removeEventListener("abort", onAbort); resolve(value); },
-            (error: unknown) => { signal.removeEventListener("abort", onAbort); reject(error); },
-        );
-    });
-}
-
 export async function main(argv: string[], deps: PreflightDependencies = defaultDependencies()): Promise<number> {
     let options: Options | { help: true };
     try {
@@ -146,10 +123,10 @@ export async function main(argv: string[], deps: PreflightDependencies = default
 
 /** What a run needs beyond the command line, loaded after the evaluation's worker has started. */
 async function loadModules() {
-    const [stackConfig, config, signIn, signInHttp, existingStack, run] = await Promise.all([
-        import("../model/stackConfig"), import("../lib/config"), import("./azure/signIn"), import("./azure/signInHttp"), import("./preflight/existingStack"), import("./preflight/run"),
+    const [stackConfig, config, signIn, runSignIn, existingStack, run] = await Promise.all([
+        import("../model/stackConfig"), import("../lib/config"), import("./azure/signIn"), import("./preflight/runSignIn"), import("./preflight/existingStack"), import("./preflight/run"),
     ]);
-    return { ...stackConfig, ...config, ...signIn, ...signInHttp, ...existingStack, ...run };
+    return { ...stackConfig, ...config, ...signIn, ...runSignIn, ...existingStack, ...run };
 }
 
 async function preflight(options: Options, deps: PreflightDependencies, modules: Awaited<ReturnType<typeof loadModules>>, run: { started: number; deadline: number; signal: AbortSignal; declared: DeclaredEvaluation }): Promise<number> {
@@ -159,8 +136,8 @@ async function preflight(options: Options, deps: PreflightDependencies, modules:
         else deps.stderr(`preflight: ${message}\n`);
         return 2;
     };
-    const { loadStackConfig, ConfigError, parseConfig, RESOURCE_MANAGER_ENDPOINTS, oneTokenPerScope, PendingWork, findLocalState, runPreflight, UnreachableError } = modules;
-    const { planSignIn, describeSignInFailure, describeMethod, signInHint, SignInError, principalFromToken, firstLine } = modules;
+    const { loadStackConfig, ConfigError, parseConfig, RESOURCE_MANAGER_ENDPOINTS, findLocalState, runPreflight, UnreachableError } = modules;
+    const { planSignIn, describeSignInFailure, signInWithinRun, armScope, SignInError, principalFromToken, firstLine } = modules;
 
     let config: StackConfig;
     let rawConfig: Record<string, string>;
@@ -180,27 +157,9 @@ async function preflight(options: Options, deps: PreflightDependencies, modules:
     } catch (error) {
         return stop(describeSignInFailure(error, { kind: "azure-cli" }));
     }
-    const pending = new PendingWork();
-    const seconds = (options.timeoutMs / 1000).toString();
-    const stalled = () => {
-        const what = pending.latest() ?? (plan.method.kind === "azure-cli" ? "the Azure CLI (az account get-access-token)" : "Entra ID");
-        return `no answer within ${seconds} s from ${what} while signing in with ${describeMethod(plan.method)}: check the network, proxy (HTTPS_PROXY) and firewall, or allow more time (--timeout ${2 * Number(seconds)})`;
-    };
-    let signIn: SignIn;
-    let token: string;
-    const scope = (cloud: SignIn["cloud"]) => `${RESOURCE_MANAGER_ENDPOINTS[cloud]}.default`;
-    try {
-        const bounds = { signal: run.signal, pending, timeoutMs: Math.max(1, run.deadline - deps.now()) };
-        const resolved = await withinRun(deps.signIn(plan, bounds), run.signal, stalled);
-        // One credential and one token per scope for the whole run: every check's client shares it.
-        signIn = { ...resolved, credential: oneTokenPerScope(resolved.credential) };
-        const accessToken = await withinRun(signIn.credential.getToken(scope(signIn.cloud)), run.signal, stalled);
-        if (!accessToken) throw new SignInError(`not signed in to Azure: ${signInHint(plan.method)}`, true);
-        token = accessToken.token;
-    } catch (error) {
-        if (error instanceof StallError) return stop(error.message);
-        return stop(describeSignInFailure(error, plan.method));
-    }
+    const signedIn = await signInWithinRun(plan, deps.signIn, { signal: run.signal, deadline: run.deadline, timeoutMs: options.timeoutMs, now: deps.now });
+    if ("error" in signedIn) return stop(signedIn.error);
+    const { signIn, token } = signedIn;
 
     let report: PreflightReport;
     try {
@@ -223,7 +182,7 @@ async function preflight(options: Options, deps: PreflightDependencies, modules:
             now: deps.now,
             connection: {
                 endpoint,
-                scope: scope(signIn.cloud),
+                scope: armScope(signIn.cloud),
                 credential: signIn.credential,
                 subscriptionId: signIn.subscriptionId,
                 agent: deps.resourceManager?.agent,

@@ -1,16 +1,18 @@
 // Run by test/preflightProcess.test.ts in a child process preloaded with loopbackOnly.js: every way
 // preflight and `npm run e2e` sign in, one scenario after another, each with the production code
-// (preflight's main with its default dependencies, e2e's signInForRun and its resource-group check),
-// under the environment the scenario names. Before each scenario it writes "scenario <name>" to the
-// shared log, where loopbackOnly.js records every address it refused and the test's trap listener
-// every request it received; it prints one JSON line per scenario with what each tool said and the
-// requests preflight's sign-in guard refused (signInHttp.ts).
+// (preflight's sign-in for a run with its default credential step, e2e's signInForRun and its
+// resource-group check), under the environment the scenario names. Before each scenario it writes
+// "scenario <name>" to the shared log, where loopbackOnly.js records every address it refused and
+// the test's trap listener every request it received; it prints one JSON line per scenario with
+// what each tool said and the requests preflight's sign-in guard refused (azure/signInHttp.ts).
 import * as fs from "node:fs";
-import { groupExistsWith } from "../../commands/e2e/azure";
-import { signInForRun } from "../../commands/e2e/prerequisites";
-import { defaultDependencies, main } from "../../commands/preflight";
 import { azureCli, planSignIn } from "../../commands/azure/signIn";
 import { refusedRequests } from "../../commands/azure/signInHttp";
+import { groupExistsWith } from "../../commands/e2e/azure";
+import { signInForRun } from "../../commands/e2e/prerequisites";
+import { defaultDependencies } from "../../commands/preflight";
+import { signInWithinRun } from "../../commands/preflight/runSignIn";
+import { loadStackConfig } from "../../model/stackConfig";
 
 interface Scenario {
     name: string;
@@ -26,18 +28,14 @@ async function runScenario(scenario: Scenario): Promise<object> {
     for (const key of Object.keys(process.env)) if (!(key in base)) delete process.env[key];
     Object.assign(process.env, scenario.env);
     fs.appendFileSync(log, `scenario ${scenario.name}\n`);
-    let stdout = "";
-    let stderr = "";
-    const code = await main(["--json", "--timeout", "10"], {
-        ...defaultDependencies(),
-        env: process.env,
-        root,
-        home: process.env.HOME ?? "",
-        stdout: (text) => { stdout += text; },
-        stderr: (text) => { stderr += text; },
-        // Sign-in is the subject here, not the program's bodies.
-        declaredResources: () => ({ result: Promise.resolve([]), stop: () => undefined }),
-    });
+    // Preflight: the plan from the stack's configuration and the environment, then its sign-in with the run's bounds.
+    const { config, secretKeys } = loadStackConfig("dev", root);
+    const run = new AbortController();
+    const timer = setTimeout(() => run.abort(), 10_000);
+    const signedIn = await signInWithinRun(planSignIn(config, secretKeys, process.env), defaultDependencies().signIn, { signal: run.signal, deadline: Date.now() + 10_000, timeoutMs: 10_000, now: Date.now });
+    clearTimeout(timer);
+    run.abort();
+    const preflight = "error" in signedIn ? signedIn.error : `signed in: ${signedIn.signIn.method}, subscription ${signedIn.signIn.subscriptionId}`;
     let e2e: string;
     try {
         const resolved = await signInForRun(planSignIn({}, [], process.env), azureCli(process.env), process.env);
@@ -46,7 +44,7 @@ async function runScenario(scenario: Scenario): Promise<object> {
         e2e = `error: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`;
     }
     // Requests preflight's own guard refused (a managed identity endpoint asked without ARM_USE_MSI).
-    return { name: scenario.name, preflight: { code, stdout, stderr }, e2e, refused: refusedRequests.splice(0) };
+    return { name: scenario.name, preflight, e2e, refused: refusedRequests.splice(0) };
 }
 
 (async () => {
