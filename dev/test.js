@@ -1,11 +1,14 @@
 // `npm test`: the strict type-check and every test file, at the same time. The type-check is one
 // single-threaded tsc; Node's test runner runs the files in child processes, TEST_CONCURRENCY at a
 // time (default 2: on a 2-core machine the files and tsc share the cores; most files wait on
-// child processes part of the time). Fails when either fails; tsc's findings print last, whole.
+// child processes part of the time). The files share one evaluation server
+// (test/support/evaluationServer.ts), so that a configuration several files read is evaluated once.
+// Fails when either fails; tsc's findings print last, whole.
 // Plain JavaScript: nothing to transpile before the work starts.
 "use strict";
 const { spawn } = require("child_process");
 const fs = require("fs");
+const os = require("os");
 const path = require("path");
 
 const root = path.resolve(__dirname, "..");
@@ -29,6 +32,42 @@ function run(command, args, { capture }) {
     });
 }
 
+/**
+ * Starts the evaluation server the test files share. Resolves with where it listens (undefined if it
+ * did not start: each file then starts its own) and how to stop it; it also ends when this process
+ * does (its standard input closes). The flags are those test/support/evaluationClient.ts starts one with.
+ */
+function startEvaluationServer() {
+    const where = process.platform === "win32"
+        ? `\\\\.\\pipe\\cosmos-vm-identity-evaluations-${process.pid}`
+        : path.join(os.tmpdir(), `cosmos-vm-identity-evaluations-${process.pid}.sock`);
+    const server = spawn(process.execPath, [
+        "--max-semi-space-size=64", "--require", "ts-node/register/transpile-only", path.join("test", "support", "evaluationServer.ts"), where,
+    ], { cwd: root, stdio: ["pipe", "pipe", "inherit"] });
+    server.stdin.on("error", () => undefined);
+    const stop = () => server.stdin.end();
+    return new Promise((resolve) => {
+        let settled = false;
+        let output = "";
+        const done = (listening, problem) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            if (problem) process.stderr.write(`# the shared evaluation server ${problem}; each test file starts its own\n`);
+            // Anything else it prints (the program's console output) goes to standard error, out of the TAP stream.
+            server.stdout.removeAllListeners("data");
+            server.stdout.pipe(process.stderr);
+            resolve({ where: listening, stop });
+        };
+        const timer = setTimeout(() => done(undefined, "did not listen within 60 s"), 60_000);
+        server.stdout.on("data", (chunk) => {
+            output += chunk;
+            if (output.includes("evaluation server ready\n")) done(where);
+        });
+        server.on("exit", (code, signal) => done(undefined, `ended (${signal ?? `exit ${code}`})`));
+    });
+}
+
 /** The test runner's own totals ("# pass 370"), read back from its output. */
 function total(output, name) {
     const match = new RegExp(`^# ${name} (\\d+)$`, "m").exec(output);
@@ -38,10 +77,13 @@ function total(output, name) {
 (async () => {
     const started = Date.now();
     const typecheck = run(bin("tsc"), ["--noEmit", "-p", ".", "--noCheck", "false"], { capture: true });
+    const evaluationServer = await startEvaluationServer();
+    if (evaluationServer.where) process.env.EVALUATION_SERVER = evaluationServer.where;
     const tests = run(process.execPath, [
         "--require", "ts-node/register/transpile-only", "--test", `--test-concurrency=${concurrency}`, ...files,
     ], { capture: false });
     const [checked, tested] = await Promise.all([typecheck, tests]);
+    evaluationServer.stop();
     if (checked.code !== 0) process.stderr.write(`\ntype-check (tsc --noEmit, strict) failed:\n${checked.output}`);
     else process.stdout.write("# type-check: tsc --noEmit (strict) passed\n");
     // Skipped tests say why and how to enable them (the PowerShell tier without pwsh): repeat that at the end.

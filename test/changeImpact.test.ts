@@ -10,7 +10,7 @@ import { classifyChanges, ResourceChange } from "../model/changeClassification";
 import { DeclaredResource, Evaluation } from "../model/mockEngine";
 import { CONFIG_KEYS, SETTINGS } from "../lib/config";
 import { DATA_STORES } from "../model/replacementRules";
-import { PROJECT_ROOT } from "./harness";
+import { evaluateOnce, PROJECT_ROOT } from "./harness";
 
 const CONTAINER = "azure-native:cosmosdb:SqlResourceSqlContainer";
 
@@ -116,7 +116,8 @@ describe("classifying a change with azure-native's rules", () => {
 });
 
 describe("what a change of each setting does to an existing stack", () => {
-    const evaluate = memoizedEvaluator();
+    // `npm run impact`'s evaluations, against its fake Azure, in the tests' evaluation server.
+    const evaluate = memoizedEvaluator((config, secretKeys) => evaluateOnce(config, { secretKeys }, "plan"));
     let rows: ImpactRow[];
     let rowFor: (key: string) => ImpactRow;
     before(async () => {

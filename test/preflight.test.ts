@@ -25,7 +25,6 @@ import { requiredActions, requiredProviders, WINDOWS_IMAGE } from "../commands/p
 import { ARM_SHAPES } from "../commands/preflight/policy";
 import { refusedRequests, signInHttpClient } from "../commands/azure/signInHttp";
 import { AzResult, azureCli, describeSignInFailure, planSignIn, principalFromToken, resolveSignIn, SignIn, SignInError, SignInMethod, SignInPlan } from "../commands/azure/signIn";
-import { PLAN_AZURE } from "../model/planAzure";
 import { loadStackConfig } from "../model/stackConfig";
 import { Evaluation, evaluate, evaluateOnce, ofType, PROJECT_ROOT, single, stackConfig } from "./harness";
 import {
@@ -63,7 +62,7 @@ function declaredFor(configLines: string[] = []): DeclaredEvaluation {
     let result = declaredCache.get(key);
     if (!result) {
         const { project: name, config, secretKeys } = loadStackConfig("dev", project(configLines));
-        result = evaluate(config, { project: name, stack: "dev", secretKeys }, PLAN_AZURE).then((evaluation) => azureResources(evaluation.resources));
+        result = evaluate(config, { project: name, stack: "dev", secretKeys }, "plan").then((evaluation) => azureResources(evaluation.resources));
         declaredCache.set(key, result);
     }
     return { result, stop: () => undefined };
