@@ -5,6 +5,7 @@
 // a secret as Entra ID does (400 invalid_client, AADSTS7000215), or accepts the request and never
 // answers. Every request is recorded, so a test can count token requests.
 import * as https from "node:https";
+import { createSecureContext } from "node:tls";
 import type { AddressInfo } from "node:net";
 import { FAKE_TOKEN, TENANT_ID } from "./fakeResourceManager";
 import { selfSignedCertificate, TestCertificate } from "./selfSignedCertificate";
@@ -84,7 +85,8 @@ export async function startFakeEntraId(mode: TokenEndpointMode = "answer", tls: 
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
-    const agent = new https.Agent({ ca: tls.cert, keepAlive: false });
+    // One TLS context trusting the fake's certificate for every connection (an agent given `ca` builds one per connection).
+    const agent = new https.Agent({ secureContext: createSecureContext({ ca: tls.cert }), keepAlive: false });
     const fake: FakeEntraId = {
         origin: `https://127.0.0.1:${port}`,
         agent,

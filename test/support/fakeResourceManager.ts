@@ -8,6 +8,7 @@
 // checkPolicyRestrictions have the shapes of the 2023-03-01 spec's examples
 // (examples/PolicyRestrictions_CheckAtSubscriptionScope*.json).
 import * as https from "node:https";
+import { createSecureContext } from "node:tls";
 import type { AddressInfo } from "node:net";
 import { SUBSCRIPTION_ID, TENANT_ID } from "./ids";
 import { selfSignedCertificate, TestCertificate } from "./selfSignedCertificate";
@@ -431,7 +432,8 @@ export async function startFakeResourceManager(world: FakeWorld = healthyWorld()
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
-    const agent = new https.Agent({ ca: tls.cert, keepAlive: true });
+    // One TLS context trusting the fake's certificate for every connection (an agent given `ca` builds one per connection).
+    const agent = new https.Agent({ secureContext: createSecureContext({ ca: tls.cert }), keepAlive: true });
     return {
         endpoint: `https://127.0.0.1:${port}`,
         agent,
