@@ -65,9 +65,14 @@ export function runPwshFile(pwsh: string, file: string, args: string[] = []): Pr
     });
 }
 
-/** The environment without proxy settings: the script's requests go to the loopback fakes, nowhere else. */
+/** The environment without proxy settings (the script's requests go to the loopback fakes, nowhere else), for a short-lived pwsh. */
 function loopbackEnv(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost", POWERSHELL_TELEMETRY_OPTOUT: "1", POWERSHELL_UPDATECHECK: "Off" };
+    const env: NodeJS.ProcessEnv = {
+        ...process.env, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost", POWERSHELL_TELEMETRY_OPTOUT: "1", POWERSHELL_UPDATECHECK: "Off",
+        // .NET's dynamic profile-guided optimisation instruments methods for a later re-JIT that a
+        // short-lived pwsh never reaches: without it the tier takes about a tenth less CPU. Semantics unchanged.
+        DOTNET_TieredPGO: "0",
+    };
     for (const name of ["http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]) delete env[name];
     return env;
 }
