@@ -17,6 +17,8 @@ const files = process.argv.slice(2).length > 0
     ? process.argv.slice(2)
     : fs.readdirSync(path.join(root, "test")).filter((file) => file.endsWith(".test.ts")).sort().map((file) => path.join("test", file));
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? 2);
+/** The test processes' TypeScript loader: swc as ts-node runs it for the program, without loading TypeScript. */
+const REGISTER = path.join(__dirname, "register.js");
 /** Where the type-check keeps its incremental state (`npm run typecheck` uses the same). */
 const TSC_BUILD_INFO = path.join("node_modules", ".cache", "cosmos-vm-identity", "tsc.tsbuildinfo");
 
@@ -44,7 +46,7 @@ function startEvaluationServer() {
         ? `\\\\.\\pipe\\cosmos-vm-identity-evaluations-${process.pid}`
         : path.join(os.tmpdir(), `cosmos-vm-identity-evaluations-${process.pid}.sock`);
     const server = spawn(process.execPath, [
-        "--max-semi-space-size=64", "--require", "ts-node/register/transpile-only", path.join("test", "support", "evaluationServer.ts"), where,
+        "--max-semi-space-size=64", "--require", REGISTER, path.join("test", "support", "evaluationServer.ts"), where,
     ], { cwd: root, stdio: ["pipe", "pipe", "inherit"] });
     server.stdin.on("error", () => undefined);
     const stop = () => server.stdin.end();
@@ -84,7 +86,7 @@ function total(output, name) {
     const evaluationServer = await startEvaluationServer();
     if (evaluationServer.where) process.env.EVALUATION_SERVER = evaluationServer.where;
     const tests = run(process.execPath, [
-        "--require", "ts-node/register/transpile-only", "--test", `--test-concurrency=${concurrency}`, ...files,
+        "--require", REGISTER, "--test", `--test-concurrency=${concurrency}`, ...files,
     ], { capture: false });
     const [checked, tested] = await Promise.all([typecheck, tests]);
     evaluationServer.stop();

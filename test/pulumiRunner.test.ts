@@ -192,3 +192,40 @@ describe("errors under Pulumi's Node.js runner point at the TypeScript source", 
         assert.match(text, /\n 4 \| export const broken: number = \(1 \+ ;\n/);
     });
 });
+
+describe("the tests' TypeScript loader (dev/register.js) transpiles as the runner does", () => {
+    it("with the swc options ts-node derives from tsconfig.json for the program, source maps inline", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { create } = require("ts-node") as typeof import("ts-node");
+        const service = create({ project: path.join(PROJECT_ROOT, "tsconfig.json"), transpileOnly: true });
+        // ts-node's own derivation (src/transpilers/swc.ts), read from its files: the package exports no such path.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { createSwcOptions } = require(path.join(PROJECT_ROOT, "node_modules", "ts-node", "dist", "transpilers", "swc.js")) as {
+            createSwcOptions(options: unknown, emit: unknown, swc: unknown, name: string): { nonTsxOptions: Record<string, unknown> };
+        };
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const runners = createSwcOptions(service.config.options, undefined, require("@swc/core"), "@swc/core").nonTsxOptions;
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { SWC_OPTIONS } = require(path.join(PROJECT_ROOT, "dev", "register.js")) as { SWC_OPTIONS: Record<string, unknown> };
+        assert.equal(SWC_OPTIONS.sourceMaps, "inline");
+        // Options swc reads as absent (ts-node writes `externalHelpers: undefined` and the like) compared as absent.
+        const defined = (options: unknown) => JSON.parse(JSON.stringify(options)) as unknown;
+        assert.deepEqual(defined({ ...SWC_OPTIONS, sourceMaps: true }), defined(runners));
+    });
+
+    it("and a thrown error's stack names the .ts files at the same lines and columns", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cosmos-vm-identity-loader-"));
+        try {
+            for (const [name, lines] of Object.entries(FIXTURES)) fs.writeFileSync(path.join(dir, name), `${lines.join("\n")}\n`);
+            const child = spawnSync(process.execPath, ["--require", path.join(PROJECT_ROOT, "dev", "register.js"), path.join(dir, "throws.ts")], {
+                cwd: PROJECT_ROOT, encoding: "utf8", timeout: 60_000,
+            });
+            assert.notEqual(child.status, 0);
+            const frames = child.stderr.split("\n").filter((line) => line.startsWith("    at ") && line.includes(dir))
+                .map((line) => line.slice(line.lastIndexOf(path.sep) + 1).replace(/\)$/, ""));
+            assert.deepEqual(frames, ["thrower.ts:7:11", "throws.ts:4:8"], child.stderr);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
