@@ -123,7 +123,8 @@ describe("preflight as a process, reaching nothing but loopback fakes", () => {
                 // The control: asked for, a managed identity does reach the trap, so the trap would catch one anywhere else.
                 { name: "a managed identity, asked for", env: { PATH: withoutAz, ARM_USE_MSI: "true", ARM_SUBSCRIPTION_ID: SUBSCRIPTION_ID } },
             ].map((s) => ({ ...s, env: { ...traps, ...s.env } }));
-            const child = await run(process.execPath, ["--require", "ts-node/register/transpile-only", path.join("test", "support", "signInPaths.ts")], {
+            // A test-support program: the tests' loader (the commands it drives load as they do under npm).
+            const child = await run(process.execPath, ["--require", path.join(PROJECT_ROOT, "dev", "register.js"), path.join("test", "support", "signInPaths.ts")], {
                 ...azure.env, HOME: azure.dir, USERPROFILE: azure.dir, SIGN_IN_SCENARIOS: JSON.stringify(scenarios), PREFLIGHT_PROJECT: PROJECT_ROOT,
             });
             assert.equal(child.code, 0, child.stderr);
