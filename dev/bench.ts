@@ -178,7 +178,7 @@ function benchTests(runs: number) {
     const files = fs.readdirSync(path.join(PROJECT_ROOT, "test")).filter((file) => file.endsWith(".test.ts")).sort();
     const perFile = files.map((file) => ({
         file,
-        ms: timed(process.execPath, ["--require", path.join("dev", "register.js"), "--test", path.join("test", file)]).ms,
+        ms: timed(process.execPath, ["--require", path.join(PROJECT_ROOT, "dev", "register.js"), "--test", path.join("test", file)]).ms,
     })).sort((a, b) => b.ms - a.ms);
     const typecheck = timed("npm", ["run", "-s", "typecheck"]).ms;
     return { loadBefore, loadAfter: os.loadavg(), coldTypecheck, totals, median: median(totals), totalsWithoutTier, medianWithoutTier: median(totalsWithoutTier), perFile, typecheck, skippedLine };
