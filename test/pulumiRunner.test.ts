@@ -1,7 +1,7 @@
 // The program loads under Pulumi's own Node.js runner as `pulumi up` runs it, not only under the
 // test loader: the runner registers the project's ts-node with the project's tsconfig.
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -23,33 +23,52 @@ interface RunnerReport {
     programFiles: string[];
 }
 
+interface RunnerRun {
+    status: number | null;
+    stderr: string;
+    report: RunnerReport;
+}
+
 /**
  * Runs the program as `pulumi preview` does; `previousOutputs` are the stack's own outputs its stack
  * reference reads; `program`, another entry point under the project's tsconfig (Pulumi.yaml's `main`).
+ * Asynchronous, so that a file's runs share the cores; each ends within 60 s.
  */
-function runUnderPulumiRunner(config: Record<string, string>, previousOutputs: Record<string, unknown> = {}, program?: string) {
+function runUnderPulumiRunner(config: Record<string, string>, previousOutputs: Record<string, unknown> = {}, program?: string): Promise<RunnerRun> {
     const env: NodeJS.ProcessEnv = {
         ...process.env, PULUMI_CONFIG: JSON.stringify(config), PULUMI_NODEJS_TYPESCRIPT: "true", PREVIOUS_OUTPUTS: JSON.stringify(previousOutputs),
     };
     // The test process's own TypeScript loader must not leak into the child.
     delete env.NODE_OPTIONS;
     delete env.TS_NODE_TRANSPILE_ONLY;
-    const child = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "dev", "runUnderPulumiRunner.js"), ...(program ? [program] : [])], {
-        cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 60_000,
+    return new Promise((resolve, reject) => {
+        const child = execFile(process.execPath, [path.join(PROJECT_ROOT, "dev", "runUnderPulumiRunner.js"), ...(program ? [program] : [])], {
+            cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024,
+        }, (error, stdout, stderr) => {
+            if (error?.killed) return reject(new Error(`the runner did not finish within 60 s: ${stderr}`));
+            const line = stdout.trim().split("\n").pop() ?? "";
+            resolve({ status: child.exitCode, stderr, report: JSON.parse(line) as RunnerReport });
+        });
     });
-    const line = child.stdout.trim().split("\n").pop() ?? "";
-    return { status: child.status, stderr: child.stderr, report: JSON.parse(line) as RunnerReport };
 }
 
 const INVALID = { "cosmos-vm-identity:throughput": "450", "cosmos-vm-identity:accessLevel": "x" };
 
 describe("loading under Pulumi's Node.js runner", () => {
-    // One child process per distinct configuration, shared by the tests that read it.
-    let valid: ReturnType<typeof runUnderPulumiRunner>;
-    let invalid: ReturnType<typeof runUnderPulumiRunner>;
-    before(() => {
-        valid = runUnderPulumiRunner({ "azure-native:location": "westeurope" });
-        invalid = runUnderPulumiRunner({ "azure-native:location": "westeurope", ...INVALID });
+    // One child process per distinct configuration, shared by the tests that read it, all at once.
+    const deployed = { location: "westeurope", cosmosLocation: "westeurope", freeTier: false, databaseName: "Test", containerName: "Test", partitionKeyPath: "/id" };
+    let valid: RunnerRun;
+    let invalid: RunnerRun;
+    let unsafe: RunnerRun;
+    before(async () => {
+        [valid, invalid, unsafe] = await Promise.all([
+            runUnderPulumiRunner({ "azure-native:location": "westeurope" }),
+            runUnderPulumiRunner({ "azure-native:location": "westeurope", ...INVALID }),
+            runUnderPulumiRunner(
+                { "azure-native:location": "westeurope", "cosmos-vm-identity:containerName": "Orders" },
+                { deployedSettings: deployed, databaseName: "Test", containerName: "Test" },
+            ),
+        ]);
     });
 
     it("declares the whole stack, transpiled by swc with no type-check at start-up, tsconfig read by the project's TypeScript", () => {
@@ -110,11 +129,7 @@ describe("loading under Pulumi's Node.js runner", () => {
     });
 
     it("stops an unsafe change with Pulumi's clean error too, having read only the stack's own record and declared only the guard's stop", () => {
-        const deployed = { location: "westeurope", cosmosLocation: "westeurope", freeTier: false, databaseName: "Test", containerName: "Test", partitionKeyPath: "/id" };
-        const { status, stderr, report } = runUnderPulumiRunner(
-            { "azure-native:location": "westeurope", "cosmos-vm-identity:containerName": "Orders" },
-            { deployedSettings: deployed, databaseName: "Test", containerName: "Test" },
-        );
+        const { status, stderr, report } = unsafe;
         assert.equal(status, 32);
         assert.match(stderr, /Unsafe configuration change \(1 problem\); nothing was changed:\n {2}- cosmos-vm-identity:containerName: "Test" -> "Orders"\. /);
         assert.match(stderr, /pulumi config set allowDataLoss 'containerName:Test->Orders'/);
@@ -161,10 +176,13 @@ describe("errors under Pulumi's Node.js runner point at the TypeScript source", 
     // Throw-away programs beside the project (so that they resolve its node_modules and load under
     // its tsconfig, as Pulumi.yaml's `main` would make them), never type-checked by `npm test`.
     let dir: string;
-    before(() => {
+    let throws: RunnerRun;
+    let broken: RunnerRun;
+    before(async () => {
         fs.mkdirSync(path.join(PROJECT_ROOT, ".scratch"), { recursive: true });
         dir = fs.mkdtempSync(path.join(PROJECT_ROOT, ".scratch", "runner-errors-"));
         for (const [name, lines] of Object.entries(FIXTURES)) fs.writeFileSync(path.join(dir, name), `${lines.join("\n")}\n`);
+        [throws, broken] = await Promise.all([runUnderPulumiRunner({}, {}, path.join(dir, "throws.ts")), runUnderPulumiRunner({}, {}, path.join(dir, "broken.ts"))]);
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -172,7 +190,7 @@ describe("errors under Pulumi's Node.js runner point at the TypeScript source", 
     const plain = (text: string) => text.replace(/\u001b\[\d+m/g, "");
 
     it("a thrown error's stack names the .ts files at the lines and columns of the source", () => {
-        const { status, stderr, report } = runUnderPulumiRunner({}, {}, path.join(dir, "throws.ts"));
+        const { status, stderr, report } = throws;
         assert.equal(status, 32, stderr);
         assert.equal(report.transpiler, "swc");
         const text = plain(stderr);
@@ -184,7 +202,7 @@ describe("errors under Pulumi's Node.js runner point at the TypeScript source", 
     });
 
     it("a syntax error names the file and line and quotes the line", () => {
-        const { status, stderr } = runUnderPulumiRunner({}, {}, path.join(dir, "broken.ts"));
+        const { status, stderr } = broken;
         assert.equal(status, 32, stderr);
         const text = plain(stderr);
         assert.match(text, /Expression expected/);
