@@ -23,9 +23,11 @@ const SWC_OPTIONS = Object.freeze({
     },
 });
 
-if (!require.extensions[".ts"]) {
+// Installed over whatever handles .ts already: Node 23.6 and later strip types themselves, which
+// leaves parameter properties and enums unsupported (ts-node, too, takes the extension over).
+if (require.extensions[".ts"]?.name !== "compileTypeScriptWithSwc") {
     process.setSourceMapsEnabled(true);
-    require.extensions[".ts"] = function compileTypeScript(module, filename) {
+    require.extensions[".ts"] = function compileTypeScriptWithSwc(module, filename) {
         const { code } = swc.transformSync(fs.readFileSync(filename, "utf8"), { ...SWC_OPTIONS, filename });
         module._compile(code, filename);
     };
