@@ -8,8 +8,8 @@
 "use strict";
 const { spawn } = require("child_process");
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
+const { READY, socketPath, NODE_FLAGS, SERVER } = require("../test/support/evaluationServerCommand");
 
 const root = path.resolve(__dirname, "..");
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
@@ -39,15 +39,11 @@ function run(command, args, { capture }) {
 /**
  * Starts the evaluation server the test files share. Resolves with where it listens (undefined if it
  * did not start: each file then starts its own) and how to stop it; it also ends when this process
- * does (its standard input closes). The flags are those test/support/evaluationClient.ts starts one with.
+ * does (its standard input closes).
  */
 function startEvaluationServer() {
-    const where = process.platform === "win32"
-        ? `\\\\.\\pipe\\cosmos-vm-identity-evaluations-${process.pid}`
-        : path.join(os.tmpdir(), `cosmos-vm-identity-evaluations-${process.pid}.sock`);
-    const server = spawn(process.execPath, [
-        "--max-semi-space-size=64", "--require", REGISTER, path.join("test", "support", "evaluationServer.ts"), where,
-    ], { cwd: root, stdio: ["pipe", "pipe", "inherit"] });
+    const where = socketPath();
+    const server = spawn(process.execPath, [...NODE_FLAGS, SERVER, where], { cwd: root, stdio: ["pipe", "pipe", "inherit"] });
     server.stdin.on("error", () => undefined);
     const stop = () => server.stdin.end();
     return new Promise((resolve) => {
@@ -66,7 +62,7 @@ function startEvaluationServer() {
         const timer = setTimeout(() => done(undefined, "did not listen within 60 s"), 60_000);
         server.stdout.on("data", (chunk) => {
             output += chunk;
-            if (output.includes("evaluation server ready\n")) done(where);
+            if (output.includes(`${READY}\n`)) done(where);
         });
         server.on("exit", (code, signal) => done(undefined, `ended (${signal ?? `exit ${code}`})`));
     });

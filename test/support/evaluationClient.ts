@@ -7,15 +7,15 @@
 // requires trace_events, which a worker cannot load. `npm test` shares one server between the test
 // files (EVALUATION_SERVER); a test file run alone starts its own, which ends with it.
 import { ChildProcess, fork } from "node:child_process";
-import * as crypto from "node:crypto";
 import * as net from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as v8 from "node:v8";
 import { UnsafeChangeError } from "../../lib/changeGuard";
 import { ConfigError } from "../../lib/config";
 import type { EvaluateOptions, Evaluation } from "../../model/mockEngine";
-import { AzureName, EvaluationReply, EvaluationRequest, frame, onFrames, READY, ThrownValue } from "./evaluationServer";
+import { AzureName, EvaluationReply, EvaluationRequest, frame, onFrames, ThrownValue } from "./evaluationServer";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { READY, socketPath, NODE_FLAGS, SERVER }: { READY: string; socketPath(): string; NODE_FLAGS: string[]; SERVER: string } = require("./evaluationServerCommand");
 
 export type { AzureName } from "./evaluationServer";
 
@@ -38,19 +38,12 @@ export function revive(thrown: ThrownValue | undefined): unknown {
     return error;
 }
 
-/** A socket path no other process uses: a Unix socket in the temporary directory, or a named pipe on Windows. */
-export function socketPath(): string {
-    const name = `cosmos-vm-identity-evaluations-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
-    return process.platform === "win32" ? `\\\\.\\pipe\\${name}` : path.join(os.tmpdir(), `${name}.sock`);
-}
-
 /** Starts this test file's own server; it ends when this process does (its IPC channel closes). */
 function startOwnServer(): Promise<string> {
     const listening = socketPath();
-    const child: ChildProcess = fork(path.join(__dirname, "evaluationServer.ts"), [listening], {
+    const child: ChildProcess = fork(SERVER, [listening], {
         cwd: path.resolve(__dirname, "..", ".."),
-        // A larger young generation: an evaluation allocates a lot of short-lived objects (about a fifth less CPU).
-        execArgv: ["--max-semi-space-size=64", "--require", path.resolve(__dirname, "..", "..", "dev", "register.js")],
+        execArgv: NODE_FLAGS,
         stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     child.unref();

@@ -28,8 +28,8 @@ export type EvaluationReply =
     | { evaluation: Omit<Evaluation, "error"> & { error?: ThrownValue } }
     | { failure: string };
 
-/** What the server prints (or sends over IPC) once it listens. */
-export const READY = "evaluation server ready";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { READY }: { READY: string } = require("./evaluationServerCommand");
 
 /** One message on the socket: its length and its asker's id (4 bytes each, big-endian), then its structured clone. */
 export function frame(id: number, body: Buffer): Buffer {
